@@ -1,0 +1,55 @@
+# Two commands on a fresh machine: `make run` (install, train if needed, start) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/assistant.tar.gz
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export BOT_IDENTITY_SECRET ?= demo-identity-secret-change-me
+export RASA_TOKEN ?= demo-rasa-token
+# Training inputs: any change retrains (with --force: Rasa's cache misses dictionary edits).
+TRAINING_INPUTS := config.yml $(shell find data domain kb bot/nlu -type f -not -path '*/__pycache__/*' 2>/dev/null)
+
+.PHONY: install run test test-fast train validate kb-check eval bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt constraints.txt
+	test -x $(PY) || $$(scripts/python310.sh) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==24.2
+	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
+	touch $@
+
+domain/faq_responses.yml: $(VENV)/.installed $(shell find kb -type f 2>/dev/null)
+	$(PY) -m bot.kb nlu-responses $@
+
+kb-check: $(VENV)/.installed
+	$(PY) -m bot.kb check
+
+validate: $(VENV)/.installed domain/faq_responses.yml
+	$(RASA) data validate --fail-on-warnings --domain domain --data data --config config.yml
+
+train: $(MODEL)
+
+$(MODEL): $(VENV)/.installed domain/faq_responses.yml $(TRAINING_INPUTS)
+	$(RASA) train --force --domain domain --data data --config config.yml --out models --fixed-model-name assistant
+
+run: $(MODEL)
+	$(PY) -m bot.runtime
+	$(VENV)/bin/honcho start -f Procfile
+
+test: $(MODEL) kb-check validate
+	$(PY) -m pytest
+
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -m "not model"
+
+eval: $(MODEL)
+	scripts/eval.sh
+
+bench: $(MODEL)
+	$(PY) -m bench
+
+clean:
+	rm -rf models results var

@@ -1,0 +1,1 @@
+"""The Rasa action server: thin adapters from conversations to the services in `bot/`."""

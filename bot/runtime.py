@@ -1,0 +1,53 @@
+"""Process-wide handles shared by the action server and the web app: the knowledge base and the store.
+
+The store is opened lazily and, on first use, migrated and seeded with the demo customers and agents,
+so `make run` on a fresh machine needs no separate set-up step (seeding is idempotent).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Optional
+
+from bot.kb import KnowledgeBase, load_kb
+from bot.settings import get_settings
+from bot.store.db import Store, init_store
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_store: Optional[Store] = None
+
+
+def kb() -> KnowledgeBase:
+    return load_kb()
+
+
+def seed_demo_data(store: Store) -> None:
+    from bot.store.agents import seed_demo_agents
+    from bot.store.customers import seed_demo_customers
+
+    with store.session() as session, session.begin():
+        seed_demo_customers(session, kb().customers)
+        seed_demo_agents(session)
+
+
+def store() -> Store:
+    """The configured store, migrated and seeded on first use; raises if the database is down."""
+    global _store
+    with _lock:
+        if _store is None:
+            candidate = init_store(get_settings().database_url)
+            seed_demo_data(candidate)
+            _store = candidate
+        return _store
+
+
+def main() -> None:
+    """`python -m bot.runtime`: migrate and seed the configured database (used by `make run`)."""
+    logging.basicConfig(level=logging.INFO)
+    opened = store()
+    log.info("store ready at %s", opened.engine.url.render_as_string(hide_password=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,304 @@
+"""Declarative models. The schema itself is created only by the Alembic migrations in `migrations/`.
+
+Status-like columns are short strings with CHECK constraints (readable in SQL, portable, and
+extendable by a migration) and a `str` enum on the Python side.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import List, Optional
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    event,
+    text,
+)
+from sqlalchemy.orm import Mapped, declarative_base, relationship
+
+from bot.store.coltypes import DecimalText, UTCDateTime
+
+# Deterministic constraint names: migrations (and SQLite batch operations) refer to them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+class Tier(str, Enum):
+    NORMAL = "normal"
+    SILVER = "silver"
+    GOLD = "gold"
+    PLATINUM = "platinum"
+
+    @property
+    def rank(self) -> int:
+        """Queue precedence: a higher rank is served first."""
+        return _TIER_RANK[self]
+
+
+_TIER_RANK = {Tier.NORMAL: 0, Tier.SILVER: 1, Tier.GOLD: 2, Tier.PLATINUM: 3}
+
+
+class TicketStatus(str, Enum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+class HandoffStatus(str, Enum):
+    WAITING = "waiting"
+    ASSIGNED = "assigned"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class RetentionOutcome(str, Enum):
+    RETAINED = "retained"
+    LEFT = "left"
+    UNDECIDED = "undecided"
+
+
+class FollowUpStatus(str, Enum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class AgentRole(str, Enum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+
+
+class SmsStatus(str, Enum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+def _one_of(column: str, values: type[Enum], name: str) -> CheckConstraint:
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[str] = Column(String(16), primary_key=True)  # C0001 …
+    name: Mapped[str] = Column(String(64), nullable=False)
+    tier: Mapped[str] = Column(String(16), nullable=False, default=Tier.NORMAL.value)
+    # Raw, normalised to 11 digits: SMS identity is a lookup by sender number, and call-backs need it.
+    phone: Mapped[Optional[str]] = Column(String(20), nullable=True, unique=True)
+    commission_rate: Mapped[Decimal] = Column(DecimalText, nullable=False)
+    commission_minimum: Mapped[Decimal] = Column(DecimalText, nullable=False)
+    account_manager: Mapped[Optional[str]] = Column(String(64), nullable=True)
+
+    __table_args__ = (_one_of("tier", Tier, "tier"),)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[str] = Column(String(20), primary_key=True)  # CP-YYYYMMDD-NNNN
+    category: Mapped[str] = Column(String(32), nullable=False)
+    severity: Mapped[str] = Column(String(16), nullable=False)
+    priority: Mapped[str] = Column(String(16), nullable=False)
+    sla_due_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    channel: Mapped[str] = Column(String(16), nullable=False)
+    customer_id: Mapped[Optional[str]] = Column(String(16), ForeignKey("customers.id"), nullable=True, index=True)
+    # The only unmasked personal datum, kept solely so an agent can call back an anonymous customer.
+    contact_phone_raw: Mapped[Optional[str]] = Column(String(20), nullable=True)
+    contact_masked: Mapped[Optional[str]] = Column(String(32), nullable=True)
+    description_masked: Mapped[str] = Column(Text, nullable=False)
+    transcript_masked: Mapped[str] = Column(Text, nullable=False, default="")
+    assignee: Mapped[Optional[str]] = Column(String(64), nullable=True)
+    status: Mapped[str] = Column(String(16), nullable=False, default=TicketStatus.OPEN.value, index=True)
+    conversation_id: Mapped[str] = Column(String(128), nullable=False, index=True)  # Rasa sender id
+    # A re-submitted confirmation (double click, channel retry) must find the first ticket.
+    idempotency_key: Mapped[str] = Column(String(128), nullable=False, unique=True)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+    events: Mapped[List["TicketEvent"]] = relationship(
+        "TicketEvent", back_populates="ticket", order_by="(TicketEvent.at, TicketEvent.id)"
+    )
+
+    __table_args__ = (_one_of("status", TicketStatus, "status"),)
+
+
+class TicketEvent(Base):
+    """Append-only history of a ticket (creation, status changes, assignment, notes)."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = Column(String(20), ForeignKey("tickets.id"), nullable=False, index=True)
+    at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    actor: Mapped[str] = Column(String(64), nullable=False)
+    kind: Mapped[str] = Column(String(32), nullable=False)
+    from_status: Mapped[Optional[str]] = Column(String(16), nullable=True)
+    to_status: Mapped[Optional[str]] = Column(String(16), nullable=True)
+    detail: Mapped[Optional[str]] = Column(Text, nullable=True)
+
+    ticket: Mapped[Ticket] = relationship(Ticket, back_populates="events")
+
+
+class HistoryIsAppendOnly(RuntimeError):
+    """Raised when code tries to rewrite or delete a ticket's history."""
+
+
+@event.listens_for(TicketEvent, "before_update")
+@event.listens_for(TicketEvent, "before_delete")
+def _refuse_history_rewrite(mapper, connection, target) -> None:  # type: ignore[no-untyped-def]
+    raise HistoryIsAppendOnly(f"ticket history is append-only (event {target.id} of {target.ticket_id})")
+
+
+class DailySequence(Base):
+    """Last number handed out per id prefix (CP, RT) and Beijing day."""
+
+    __tablename__ = "daily_sequences"
+
+    prefix: Mapped[str] = Column(String(8), primary_key=True)
+    day: Mapped[date] = Column(Date, primary_key=True)
+    last_value: Mapped[int] = Column(Integer, nullable=False)
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = Column(String(128), nullable=False, index=True)
+    customer_id: Mapped[Optional[str]] = Column(String(16), ForeignKey("customers.id"), nullable=True)
+    tier: Mapped[str] = Column(String(16), nullable=False)
+    priority: Mapped[int] = Column(Integer, nullable=False)  # Tier.rank: higher is served first
+    reason: Mapped[str] = Column(String(255), nullable=False, default="")
+    status: Mapped[str] = Column(String(16), nullable=False, default=HandoffStatus.WAITING.value)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    assigned_to: Mapped[Optional[str]] = Column(String(64), nullable=True)
+    assigned_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    closed_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        _one_of("status", HandoffStatus, "status"),
+        _one_of("tier", Tier, "tier"),
+        Index("ix_handoffs_queue", "status", "priority", "created_at"),
+    )
+
+
+class RetentionCase(Base):
+    __tablename__ = "retention_cases"
+
+    id: Mapped[str] = Column(String(20), primary_key=True)  # RT-YYYYMMDD-NNNN
+    conversation_id: Mapped[str] = Column(String(128), nullable=False, index=True)
+    customer_id: Mapped[Optional[str]] = Column(String(16), ForeignKey("customers.id"), nullable=True, index=True)
+    contact_masked: Mapped[Optional[str]] = Column(String(32), nullable=True)
+    channel: Mapped[str] = Column(String(16), nullable=False)
+    request_type: Mapped[str] = Column(String(32), nullable=False)  # transfer_custody, close_account, …
+    reason_class: Mapped[Optional[str]] = Column(String(32), nullable=True)
+    reason_text_masked: Mapped[Optional[str]] = Column(Text, nullable=True)
+    offer: Mapped[Optional[str]] = Column(String(255), nullable=True)
+    outcome: Mapped[str] = Column(String(16), nullable=False, default=RetentionOutcome.UNDECIDED.value)
+    rate_review_requested: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    closed_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        _one_of("outcome", RetentionOutcome, "outcome"),
+        # One open case per retention conversation, even if two action-server workers race.
+        Index(
+            "uq_retention_cases_open_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+    )
+
+
+class FollowUpTask(Base):
+    """Work for an account manager, e.g. calling back a customer who left."""
+
+    __tablename__ = "follow_up_tasks"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[Optional[str]] = Column(String(16), ForeignKey("customers.id"), nullable=True, index=True)
+    contact_masked: Mapped[Optional[str]] = Column(String(32), nullable=True)
+    assignee: Mapped[Optional[str]] = Column(String(64), nullable=True)  # the customer's account manager
+    kind: Mapped[str] = Column(String(32), nullable=False)
+    due_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    case_id: Mapped[Optional[str]] = Column(String(20), nullable=True, index=True)  # RT-… or CP-…
+    status: Mapped[str] = Column(String(16), nullable=False, default=FollowUpStatus.OPEN.value)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    done_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+
+    __table_args__ = (_one_of("status", FollowUpStatus, "status"),)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    login: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    display_name: Mapped[str] = Column(String(64), nullable=False)
+    role: Mapped[str] = Column(String(16), nullable=False, default=AgentRole.AGENT.value)
+    password_hash: Mapped[str] = Column(String(255), nullable=False)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+    __table_args__ = (_one_of("role", AgentRole, "role"),)
+
+
+class SmsInbound(Base):
+    """Gateway message ids already processed: gateways redeliver on timeouts."""
+
+    __tablename__ = "sms_inbound"
+
+    msg_id: Mapped[str] = Column(String(128), primary_key=True)
+    phone: Mapped[str] = Column(String(20), nullable=False)
+    received_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+
+class SmsOutbox(Base):
+    __tablename__ = "sms_outbox"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    to_phone: Mapped[str] = Column(String(20), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False)
+    ref: Mapped[Optional[str]] = Column(String(128), nullable=True)  # conversation or ticket id
+    status: Mapped[str] = Column(String(16), nullable=False, default=SmsStatus.PENDING.value)
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    last_error: Mapped[Optional[str]] = Column(Text, nullable=True)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    sent_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        _one_of("status", SmsStatus, "status"),
+        Index("ix_sms_outbox_due", "status", "next_attempt_at"),
+    )
+
+
+class SmsOptOut(Base):
+    """Numbers that replied TD/退订: carriers require honouring it for non-transactional SMS."""
+
+    __tablename__ = "sms_opt_outs"
+
+    phone: Mapped[str] = Column(String(20), primary_key=True)
+    at: Mapped[datetime] = Column(UTCDateTime, nullable=False)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `make eval`: cross-validated NLU scores on our own data, then the shared conversation checks
+# against a freshly started bot. Results land in results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FOLDS="${EVAL_FOLDS:-5}"
+mkdir -p results
+
+echo "== NLU cross-validation ($FOLDS folds) =="
+.venv/bin/rasa test nlu --nlu data/nlu --config config.yml --cross-validation --folds "$FOLDS" \
+  --domain domain --out results/nlu 2>&1 | tail -n 40
+.venv/bin/python scripts/nlu_summary.py results/nlu | tee results/nlu-summary.txt
+
+echo "== Conversation checks (../shared/eval) =="
+scripts/with_bot.sh python3 ../shared/eval/converse.py ../shared/eval/*.json --jobs 4 | tee results/converse.txt
