@@ -27,7 +27,8 @@ class ActionAnswerFaq(Action):
         if article is None:
             dispatcher.utter_message(response="utter_faq_unknown")
         else:
-            dispatcher.utter_message(text=replies.article_text(article))
+            # The article id lets the SMS channel send the article's short form instead of the long answer.
+            dispatcher.utter_message(text=replies.article_text(article), json_message={"kb_article": article.id})
         return [SlotSet("fallback_count", 0)]
 
 

@@ -25,6 +25,13 @@ class Record(BaseModel):
         allow_mutation = False
 
 
+def _exact(value: object) -> object:
+    """Money and rates must be written as strings in YAML: a float has already lost exactness."""
+    if isinstance(value, float):
+        raise ValueError(f"write {value!r} as a quoted string so it is read as an exact Decimal")
+    return value
+
+
 class Sourced(Record):
     """A fact with its official source and the date the source took effect."""
 
@@ -118,6 +125,8 @@ class FeeItem(Sourced):
     includes: List[str] = []  # fees collected inside this item (e.g. 经手费, 证管费 in a 全佣 rate)
     note: Optional[str] = None
 
+    _exact_money = validator("rate", "minimum", pre=True, allow_reuse=True)(_exact)
+
     @validator("rate")
     def _rate_is_a_fraction(cls, value: Decimal) -> Decimal:
         if not Decimal(0) <= value < Decimal("0.01"):
@@ -190,9 +199,12 @@ class Tier(Reviewed):
     benefits: List[str] = Field(..., min_items=1)
     # The lowest commission rate the retention playbook may offer this tier (branch approval limits).
     min_commission_rate_offer: Decimal
-    complaint_sla_factor: Decimal = Field(..., gt=0, le=1)
+    # A float on purpose: it scales hours (timedelta), not money.
+    complaint_sla_factor: float = Field(..., gt=0, le=1)
     handoff_priority: int = Field(..., ge=0)  # higher is served first
     points_multiplier: Decimal = Field(..., gt=0)
+
+    _exact_rates = validator("min_commission_rate_offer", "points_multiplier", pre=True, allow_reuse=True)(_exact)
 
     @validator("min_commission_rate_offer")
     def _offer_within_cap(cls, value: Decimal) -> Decimal:
@@ -216,6 +228,14 @@ class PointsRule(Record):
     description: str
     points: Optional[int] = None  # fixed award; None when the rule is per yuan (see `per_yuan`)
     per_yuan: Optional[Decimal] = None  # points per yuan of commission paid
+
+    _exact_per_yuan = validator("per_yuan", pre=True, allow_reuse=True)(_exact)
+
+    @root_validator(skip_on_failure=True)
+    def _one_kind_of_award(cls, values: dict) -> dict:
+        if (values.get("points") is None) == (values.get("per_yuan") is None):
+            raise ValueError("a points rule needs exactly one of points or per_yuan")
+        return values
 
 
 class Points(Reviewed):
@@ -253,6 +273,8 @@ class Customer(Record):
     commission_minimum: Optional[Decimal] = None
     account_manager: Optional[str] = None
 
+    _exact_money = validator("commission_rate", "commission_minimum", pre=True, allow_reuse=True)(_exact)
+
     @validator("commission_rate")
     def _rate_within_cap(cls, value: Optional[Decimal]) -> Optional[Decimal]:
         if value is not None and not Decimal(0) < value <= COMMISSION_CAP:
@@ -269,10 +291,6 @@ class Customer(Record):
 
 
 # ---------------------------------------------------------------- files
-
-
-class ArticlesFile(Record):
-    articles: List[Article]
 
 
 class FeesFile(Record):

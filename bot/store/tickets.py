@@ -1,0 +1,233 @@
+"""Complaint tickets and their append-only history.
+
+Status machine (DESIGN: open → in_progress → resolved → closed, reopened allowed):
+
+    open        → in_progress, resolved   (resolved on first contact needs no "in progress" step)
+    in_progress → resolved
+    resolved    → closed, reopened        (the customer is not satisfied with the resolution)
+    closed      → reopened                (a closed complaint may be taken up again)
+    reopened    → in_progress, resolved
+
+Everything else, including staying in the same status, raises IllegalTransition. Every change
+(creation, status, assignment, note) appends one TicketEvent; events are never updated or deleted.
+Free text is masked (bot.privacy) before it is stored, whatever the caller already did.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Dict, FrozenSet, List, Optional, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.privacy import mask_phone, mask_text
+from bot.store.clock import business_day
+from bot.store.ids import TICKET_PREFIX, next_id
+from bot.store.models import Ticket, TicketEvent, TicketStatus
+from bot.store.phones import normalize_phone
+
+S = TicketStatus
+ALLOWED_TRANSITIONS: Dict[TicketStatus, FrozenSet[TicketStatus]] = {
+    S.OPEN: frozenset({S.IN_PROGRESS, S.RESOLVED}),
+    S.IN_PROGRESS: frozenset({S.RESOLVED}),
+    S.RESOLVED: frozenset({S.CLOSED, S.REOPENED}),
+    S.CLOSED: frozenset({S.REOPENED}),
+    S.REOPENED: frozenset({S.IN_PROGRESS, S.RESOLVED}),
+}
+
+SYSTEM_ACTOR = "bot"
+
+
+class TicketNotFound(LookupError):
+    pass
+
+
+class IllegalTransition(ValueError):
+    def __init__(self, ticket_id: str, from_status: str, to_status: str) -> None:
+        allowed = ", ".join(sorted(s.value for s in ALLOWED_TRANSITIONS.get(TicketStatus(from_status), ())))
+        super().__init__(
+            f"ticket {ticket_id}: cannot go from {from_status!r} to {to_status!r} (allowed: {allowed or 'none'})"
+        )
+        self.ticket_id = ticket_id
+        self.from_status = from_status
+        self.to_status = to_status
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    """What the complaints service has decided; the store adds id, status and timestamps."""
+
+    idempotency_key: str  # e.g. f"{sender_id}:{confirmation message id}"
+    conversation_id: str
+    category: str
+    severity: str
+    priority: str
+    sla_due_at: datetime
+    channel: str
+    description: str
+    transcript: str = ""
+    customer_id: Optional[str] = None
+    contact_phone: Optional[str] = None  # only for the call-back; shown masked elsewhere
+
+
+def normalize_ticket_id(ticket_id: str) -> str:
+    return ticket_id.strip().upper()
+
+
+def find_by_idempotency_key(session: Session, key: str) -> Optional[Ticket]:
+    return session.execute(select(Ticket).where(Ticket.idempotency_key == key)).scalar_one_or_none()
+
+
+def create_ticket(session: Session, draft: TicketDraft, now: datetime, actor: str = SYSTEM_ACTOR) -> Ticket:
+    """Creates the ticket and its `created` event, or returns the ticket already made for this key."""
+    existing = find_by_idempotency_key(session, draft.idempotency_key)
+    if existing is not None:
+        return existing
+    phone = normalize_phone(draft.contact_phone)
+    ticket = Ticket(
+        id=next_id(session, TICKET_PREFIX, business_day(now)),
+        category=draft.category,
+        severity=draft.severity,
+        priority=draft.priority,
+        sla_due_at=draft.sla_due_at,
+        channel=draft.channel,
+        customer_id=draft.customer_id,
+        contact_phone_raw=phone,
+        contact_masked=mask_phone(phone) if phone else None,
+        description_masked=mask_text(draft.description),
+        transcript_masked=mask_text(draft.transcript),
+        status=TicketStatus.OPEN.value,
+        conversation_id=draft.conversation_id,
+        idempotency_key=draft.idempotency_key,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        # A savepoint, so that losing a race on the idempotency key leaves the caller's transaction usable.
+        with session.begin_nested():
+            session.add(ticket)
+            session.add(TicketEvent(ticket=ticket, at=now, actor=actor, kind="created", to_status=ticket.status))
+    except IntegrityError:
+        existing = find_by_idempotency_key(session, draft.idempotency_key)
+        if existing is None:
+            raise
+        return existing
+    return ticket
+
+
+def get_ticket(session: Session, ticket_id: str, *, for_update: bool = False) -> Optional[Ticket]:
+    return session.get(Ticket, normalize_ticket_id(ticket_id), with_for_update=for_update or None)
+
+
+def _require(session: Session, ticket_id: str) -> Ticket:
+    # Row lock on PostgreSQL: two agents changing one ticket must not overwrite each other's status.
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    if ticket is None:
+        raise TicketNotFound(ticket_id)
+    return ticket
+
+
+def transition(
+    session: Session, ticket_id: str, to_status: str, actor: str, now: datetime, note: Optional[str] = None
+) -> Ticket:
+    """Moves the ticket to `to_status` and records who did it and why."""
+    ticket = _require(session, ticket_id)
+    target = TicketStatus(to_status)
+    if target not in ALLOWED_TRANSITIONS[TicketStatus(ticket.status)]:
+        raise IllegalTransition(ticket.id, ticket.status, target.value)
+    session.add(
+        TicketEvent(
+            ticket=ticket,
+            at=now,
+            actor=actor,
+            kind="status",
+            from_status=ticket.status,
+            to_status=target.value,
+            detail=mask_text(note) if note else None,
+        )
+    )
+    ticket.status = target.value
+    ticket.updated_at = now
+    return ticket
+
+
+def assign(session: Session, ticket_id: str, assignee: Optional[str], actor: str, now: datetime) -> Ticket:
+    """Sets (or clears, with None) the agent responsible; the status is changed separately."""
+    ticket = _require(session, ticket_id)
+    session.add(
+        TicketEvent(
+            ticket=ticket,
+            at=now,
+            actor=actor,
+            kind="assigned",
+            from_status=ticket.status,
+            to_status=ticket.status,
+            detail=f"{ticket.assignee or '-'} -> {assignee or '-'}",
+        )
+    )
+    ticket.assignee = assignee
+    ticket.updated_at = now
+    return ticket
+
+
+def add_note(session: Session, ticket_id: str, actor: str, now: datetime, text: str) -> TicketEvent:
+    ticket = _require(session, ticket_id)
+    note = TicketEvent(ticket=ticket, at=now, actor=actor, kind="note", detail=mask_text(text))
+    session.add(note)
+    ticket.updated_at = now
+    return note
+
+
+def get_ticket_for_owner(
+    session: Session, ticket_id: str, customer_id: Optional[str], conversation_id: Optional[str]
+) -> Optional[Ticket]:
+    """The ticket if the asker owns it, else None (indistinguishable from "no such ticket").
+
+    A ticket filed by an identified customer belongs to that customer id; an anonymous ticket
+    belongs to the conversation (sender id) that filed it.
+    """
+    ticket = get_ticket(session, ticket_id)
+    if ticket is None:
+        return None
+    if ticket.customer_id is not None:
+        return ticket if customer_id is not None and customer_id == ticket.customer_id else None
+    return ticket if conversation_id is not None and conversation_id == ticket.conversation_id else None
+
+
+def tickets_for_owner(
+    session: Session, customer_id: Optional[str], conversation_id: Optional[str], limit: int = 10
+) -> List[Ticket]:
+    """The owner's most recent tickets (for "我的投诉进度" without an id)."""
+    if customer_id is not None:
+        where = Ticket.customer_id == customer_id
+    elif conversation_id is not None:
+        where = (Ticket.customer_id.is_(None)) & (Ticket.conversation_id == conversation_id)
+    else:
+        return []
+    stmt = select(Ticket).where(where).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
+    return list(session.execute(stmt).scalars())
+
+
+def list_tickets(
+    session: Session, statuses: Optional[Sequence[str]] = None, assignee: Optional[str] = None, limit: int = 100
+) -> List[Ticket]:
+    """Tickets for the agent panel, most urgent deadline first."""
+    stmt = select(Ticket)
+    if statuses:
+        stmt = stmt.where(Ticket.status.in_([TicketStatus(s).value for s in statuses]))
+    if assignee is not None:
+        stmt = stmt.where(Ticket.assignee == assignee)
+    stmt = stmt.order_by(Ticket.sla_due_at, Ticket.id).limit(limit)
+    return list(session.execute(stmt).scalars())
+
+
+def history(session: Session, ticket_id: str) -> List[TicketEvent]:
+    """All events of the ticket in the order they happened."""
+    stmt = (
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == normalize_ticket_id(ticket_id))
+        .order_by(TicketEvent.at, TicketEvent.id)
+    )
+    return list(session.execute(stmt).scalars())
