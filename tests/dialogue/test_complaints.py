@@ -1,0 +1,87 @@
+"""Complaints end with a committed ticket, an id and a response time; handoff to a human on request."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+TICKET = re.compile(r"CP-\d{8}-\d{4}")
+
+
+def _tickets(store_url: str, sender: str):
+    from bot.store.db import init_store
+    from bot.store.models import Ticket
+
+    with init_store(store_url).session() as session:
+        return session.execute(select(Ticket).where(Ticket.conversation_id == sender)).scalars().all()
+
+
+def test_anonymous_complaint_collects_a_phone_confirms_and_creates_a_ticket(conversation, store_url):
+    talk = conversation()
+    assert re.search(r"抱歉|对不起", talk.say("我要投诉，你们的APP今天上午一直登录不上"))
+    summary = talk.say("联系电话13900001111")
+    assert re.search(r"确认|核对", summary) and "139****1111" in summary and "13900001111" not in summary
+    done = talk.say("确认提交")
+    ticket_id = TICKET.search(done).group(0)
+    assert "12386" in done and re.search(r"小时|工作日|交易日", done)
+    [ticket] = _tickets(store_url, talk.sender)
+    assert ticket.id == ticket_id and ticket.category == "system_failure"
+    assert ticket.contact_phone_raw == "13900001111"
+
+
+def test_identified_customer_confirms_the_phone_on_file(conversation, store_url):
+    talk = conversation("C0003")
+    talk.say("投诉一下，你们柜台的工作人员态度太差了")
+    summary = talk.say("昨天下午去营业部办业务，柜员一直不耐烦")
+    assert re.search(r"\*{4}", summary)  # the masked phone on file
+    done = talk.say("对，提交")
+    assert TICKET.search(done)
+    [ticket] = _tickets(store_url, talk.sender)
+    assert ticket.customer_id == "C0003" and ticket.category == "staff_attitude"
+
+
+def test_customer_can_correct_the_phone_before_confirming(conversation, store_url):
+    talk = conversation()
+    talk.say("我要投诉，撤单一直没成功")
+    talk.say("13900001111")
+    corrected = talk.say("电话写错了，应该是13800002222")
+    assert "138****2222" in corrected
+    talk.say("确认")
+    [ticket] = _tickets(store_url, talk.sender)
+    assert ticket.contact_phone_raw == "13800002222"
+
+
+def test_status_is_told_to_the_owner_and_to_nobody_else(conversation):
+    owner = conversation()
+    owner.say("我要投诉，我的个人信息被泄露了，老有人打电话推销")
+    owner.say("13700003333")
+    ticket_id = TICKET.search(owner.say("确认提交")).group(0)
+    assert re.search(r"待处理|处理中|已受理", owner.say(f"{ticket_id}进度怎么样"))
+    stranger = conversation().say(f"我的投诉{ticket_id}处理得怎么样了")
+    assert not re.search(r"待处理|处理中|已受理|泄露", stranger)
+
+
+def test_resubmitting_the_confirmation_creates_no_duplicate(conversation, store_url):
+    talk = conversation()
+    talk.say("投诉你们业务办错了，转账金额搞错了")
+    talk.say("13600004444")
+    talk.say("确认提交")
+    talk.say("确认提交")
+    assert len(_tickets(store_url, talk.sender)) == 1
+
+
+def test_personal_data_in_the_description_is_masked(conversation, store_url):
+    talk = conversation()
+    talk.say("我要投诉，我的身份证110101199003071234和银行卡6222020200112233445被别人用了")
+    talk.say("13500005555")
+    done = talk.say("确认")
+    assert "110101199003071234" not in done
+    [ticket] = _tickets(store_url, talk.sender)
+    assert "110101199003071234" not in ticket.description_masked
+    assert "6222020200112233445" not in ticket.description_masked
+
+
+def test_asking_for_a_human_queues_a_handoff(conversation):
+    reply = conversation("C0004").say("转人工")
+    assert re.search(r"人工|客服专员|坐席", reply)
+    assert re.search(r"第\s*\d+\s*位|等待|排队|热线", reply)
