@@ -28,6 +28,30 @@ class Settings:
     sms_gateway_url: str = field(default_factory=lambda: _env("SMS_GATEWAY_URL", "http://127.0.0.1:8090/send"))
     sms_signature: str = field(default_factory=lambda: _env("SMS_SIGNATURE", "【示例证券】"))
     sms_max_parts: int = field(default_factory=lambda: int(_env("SMS_MAX_PARTS", "3")))
+    # SMS outbox (bot/channels/sms_outbox.py): the Rasa server runs the sender unless SMS_OUTBOX_WORKER=0
+    # (then run `python -m bot.channels.sms_outbox` on its own). A refused send is retried after
+    # base, 2×base, 4×base … (capped) until the gateway accepts or the attempts run out.
+    sms_outbox_worker: bool = field(default_factory=lambda: _env("SMS_OUTBOX_WORKER", "1") not in ("0", "false", "no", "off"))
+    sms_outbox_poll_seconds: float = field(default_factory=lambda: float(_env("SMS_OUTBOX_POLL_SECONDS", "2")))
+    sms_backoff_base_seconds: float = field(default_factory=lambda: float(_env("SMS_BACKOFF_BASE_SECONDS", "10")))
+    sms_backoff_max_seconds: float = field(default_factory=lambda: float(_env("SMS_BACKOFF_MAX_SECONDS", "600")))
+    sms_max_attempts: int = field(default_factory=lambda: int(_env("SMS_MAX_ATTEMPTS", "100")))
+    sms_send_timeout_seconds: float = field(default_factory=lambda: float(_env("SMS_SEND_TIMEOUT_SECONDS", "10")))
+    # Loop protection against auto-responders: at most SMS_RATE_LIMIT messages per number are answered
+    # within SMS_RATE_WINDOW_SECONDS; the rest are recorded and dropped without a reply.
+    sms_rate_limit: int = field(default_factory=lambda: int(_env("SMS_RATE_LIMIT", "10")))
+    sms_rate_window_seconds: float = field(default_factory=lambda: float(_env("SMS_RATE_WINDOW_SECONDS", "600")))
+    # A numeric reply ("1") maps to the options last sent to that number for this long.
+    sms_menu_ttl_seconds: float = field(default_factory=lambda: float(_env("SMS_MENU_TTL_SECONDS", "86400")))
+    # Proactive messages (follow-ups, surveys) go out only between these Beijing hours, e.g. "9-20".
+    sms_proactive_hours: str = field(default_factory=lambda: _env("SMS_PROACTIVE_HOURS", "9-20"))
+    # Web chat (bot/web): where it listens, and Rasa's socket.io channel as the *browser* reaches it.
+    web_host: str = field(default_factory=lambda: _env("BOT_WEB_HOST", "127.0.0.1"))
+    web_port: int = field(default_factory=lambda: int(_env("BOT_WEB_PORT", "8000")))
+    rasa_socket_url: str = field(default_factory=lambda: _env("RASA_SOCKET_URL", "http://localhost:5005"))
+    rasa_socket_path: str = field(default_factory=lambda: _env("RASA_SOCKET_PATH", "/socket.io"))
+    # The demo login hands out customer tokens for the demo customers: disable it (0) in production.
+    demo_login: bool = field(default_factory=lambda: _env("BOT_DEMO_LOGIN", "1") not in ("0", "false", "no", "off"))
 
 
 @lru_cache(maxsize=1)

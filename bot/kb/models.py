@@ -45,7 +45,9 @@ class Sourced(Record):
         return value.strip()
 
 
-class Reviewed(Sourced):
+class ReviewDates(Record):
+    """When the facts were last checked, and when they must be checked again."""
+
     reviewed: date
     review_by: date
 
@@ -54,6 +56,10 @@ class Reviewed(Sourced):
         if values["review_by"] <= values["reviewed"]:
             raise ValueError("review_by must be after reviewed")
         return values
+
+
+class Reviewed(Sourced, ReviewDates):
+    """A sourced fact with its review dates."""
 
 
 # ---------------------------------------------------------------- articles
@@ -140,10 +146,11 @@ class FeeItem(Sourced):
         return value
 
 
-class FeeSchedule(Reviewed):
-    """The fees in force from `effective` until the next schedule's `effective`."""
+class FeeSchedule(ReviewDates):
+    """The fees in force from `effective` until the next schedule's `effective`; each item has its source."""
 
-    id: str
+    id: str = Field(..., regex=r"^[a-z0-9][a-z0-9_-]*$")
+    effective: date
     items: List[FeeItem]
 
     @validator("items")
@@ -279,6 +286,12 @@ class Customer(Record):
     def _rate_within_cap(cls, value: Optional[Decimal]) -> Optional[Decimal]:
         if value is not None and not Decimal(0) < value <= COMMISSION_CAP:
             raise ValueError(f"commission rate {value} must be above 0 and within the legal cap")
+        return value
+
+    @validator("commission_minimum")
+    def _minimum_not_negative(cls, value: Optional[Decimal]) -> Optional[Decimal]:
+        if value is not None and value < 0:
+            raise ValueError("commission minimum must not be negative")
         return value
 
     def commission_on(self, schedule: FeeSchedule) -> tuple[Decimal, Decimal]:

@@ -137,7 +137,7 @@ class RetentionMessages(Record):
 
 
 class RetentionPlaybook(Record):
-    min_confidence: float = Field(0.3, ge=0, le=1)
+    min_confidence: float = Field(0.15, ge=0, le=1)
     customer_right: CustomerRight
     reasons: List[Reason]
     request_types: List[RequestType]
@@ -259,7 +259,7 @@ class ComplaintMessages(Record):
 
 
 class ComplaintCatalogue(Record):
-    min_confidence: float = Field(0.3, ge=0, le=1)
+    min_confidence: float = Field(0.15, ge=0, le=1)
     sla_policy: SlaPolicy
     regulator_notice: Notice
     categories: List[ComplaintCategory]

@@ -54,24 +54,24 @@ def _field(record: Any, *names: str, default: Any = None) -> Any:
     return default
 
 
+def _decimal(value: Any) -> Optional[Decimal]:
+    return None if value is None else Decimal(str(value))
+
+
 def customer_from_record(record: Any) -> Customer:
-    """A Customer from a demo record; accepts `commission_rate` or a nested `commission: {rate, minimum}`."""
+    """A Customer from a demo record (a bot.kb Customer, a dict from YAML, …).
+
+    The commission is `commission_rate`/`commission_minimum` or a nested `commission: {rate, minimum}`;
+    absent means no negotiated rate, so the kb's fee schedule applies.
+    """
     commission = _field(record, "commission", default={})
-    rate = _field(record, "commission_rate", default=None)
-    minimum = _field(record, "commission_minimum", default=None)
-    if rate is None:
-        rate = _field(commission, "rate")
-    if minimum is None:
-        minimum = _field(commission, "minimum", default="5")
-    if rate is None:
-        raise ValueError(f"customer {_field(record, 'id')!r} has no commission rate")
     return Customer(
         id=str(_field(record, "id", "customer_id")),
         name=str(_field(record, "name")),
         tier=parse_tier(_field(record, "tier", default=Tier.NORMAL)).value,
         phone=normalize_phone(_field(record, "phone", "mobile")),
-        commission_rate=Decimal(str(rate)),
-        commission_minimum=Decimal(str(minimum)),
+        commission_rate=_decimal(_field(record, "commission_rate", default=_field(commission, "rate"))),
+        commission_minimum=_decimal(_field(record, "commission_minimum", default=_field(commission, "minimum"))),
         account_manager=_field(record, "account_manager", "manager"),
     )
 

@@ -14,8 +14,8 @@ from sqlalchemy.pool import StaticPool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
-# Long enough to ride out another writer's short transaction instead of failing with "database is locked".
-SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Rides out other writers' short transactions; short enough not to stall an event loop for long.
+SQLITE_BUSY_TIMEOUT_MS = 5_000
 
 
 def _is_memory(url: URL) -> bool:

@@ -106,8 +106,9 @@ class Customer(Base):
     tier: Mapped[str] = Column(String(16), nullable=False, default=Tier.NORMAL.value)
     # Raw, normalised to 11 digits: SMS identity is a lookup by sender number, and call-backs need it.
     phone: Mapped[Optional[str]] = Column(String(20), nullable=True, unique=True)
-    commission_rate: Mapped[Decimal] = Column(DecimalText, nullable=False)
-    commission_minimum: Mapped[Decimal] = Column(DecimalText, nullable=False)
+    # A negotiated rate; None means the kb's current fee schedule applies (as in kb/customers.yml).
+    commission_rate: Mapped[Optional[Decimal]] = Column(DecimalText, nullable=True)
+    commission_minimum: Mapped[Optional[Decimal]] = Column(DecimalText, nullable=True)
     account_manager: Mapped[Optional[str]] = Column(String(64), nullable=True)
 
     __table_args__ = (_one_of("tier", Tier, "tier"),)

@@ -1,0 +1,1 @@
+"""Rasa input channels of our own (socket.io fix, SMS gateway)."""

@@ -1,0 +1,460 @@
+"""The SMS channel: a Rasa `InputChannel` between the SMS gateway and the bot.
+
+Inbound: `POST /webhooks/sms/webhook` with `{"msg_id", "from", "text", "ts"}`, signed with
+HMAC-SHA256 over the raw body (hex in `X-Signature`, secret `SMS_WEBHOOK_SECRET`). The webhook only
+checks, records and answers (200 within milliseconds, so the gateway does not time out and
+redeliver); the conversation runs in the background:
+
+1. signature (401, nothing recorded) → JSON and fields (400) → `msg_id` seen before? (200, dropped);
+2. "TD"/"退订": the number is put on the opt-out list and, the first time, gets one confirmation;
+3. more than `SMS_RATE_LIMIT` messages from the number within the window: recorded, not answered
+   (an auto-responder answering our replies would otherwise loop forever);
+4. otherwise the bot gets the message as conversation `sms:<phone>`, with a `customer_token` it
+   issues itself when the number belongs to a customer (actions treat SMS and web alike), and a
+   bare "1"/"2" replaced by the payload of that option in the last menu sent to the number.
+
+Outbound: all of one turn's bot messages become one SMS (`SmsOutput` collects them), rendered by
+`sms_render` (signature, numbered options, the kb's short form for FAQ answers, at most
+`SMS_MAX_PARTS` carrier segments) and committed to the outbox, which `sms_outbox` sends with retries.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.channels import sms_store
+from bot.channels.sms_outbox import REF_MAX_LENGTH, REPLY_REF_PREFIX, OutboxConfig, OutboxWorker, utcnow
+from bot.channels.sms_proactive import channel_texts, send_proactive
+from bot.channels.sms_render import (
+    Option,
+    SmsTexts,
+    join_replies,
+    options_from_buttons,
+    parse_choice,
+    render_sms,
+)
+from bot.identity import TOKEN_KEY, issue_token
+from bot.privacy import mask_phone
+from bot.settings import Settings, get_settings
+from bot.store import sms as outbox
+from bot.store.customers import find_by_phone
+from bot.store.db import Store
+from bot.store.phones import normalize_phone
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Signature"
+SENDER_PREFIX = "sms:"
+MAX_BODY_BYTES = 16 * 1024
+MAX_MSG_ID_LENGTH = 128
+MAX_TEXT_LENGTH = 1000  # a long concatenated SMS is ~10 parts; anything longer is not from a handset
+# The token only has to outlive this one turn: actions read it from the latest message's metadata.
+TOKEN_TTL = timedelta(minutes=30)
+# Carriers' unsubscribe replies ("回复TD退订"); compared after removing blanks and punctuation.
+OPT_OUT_WORDS = frozenset({"T", "TD", "退订", "TD退订", "退订TD", "回TD", "回复TD", "取消订阅"})
+_FULLWIDTH_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_NOT_WORD = re.compile(r"[\s。，、！？!?,.;；:：\"'“”‘’]+")
+
+
+def is_opt_out(text: str) -> bool:
+    return _NOT_WORD.sub("", text.translate(_FULLWIDTH_ASCII)).upper() in OPT_OUT_WORDS
+
+
+class BadInbound(ValueError):
+    """The gateway's request is not a usable message (answered with 400 and this explanation)."""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    msg_id: str
+    phone: str  # normalised
+    text: str
+
+
+def parse_inbound(raw: bytes) -> Inbound:
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadInbound("the body must be a UTF-8 JSON object") from exc
+    if not isinstance(payload, dict):
+        raise BadInbound("the body must be a JSON object with msg_id, from, text and ts")
+    msg_id = payload.get("msg_id")
+    if isinstance(msg_id, bool) or not isinstance(msg_id, (str, int)) or not str(msg_id).strip():
+        raise BadInbound("msg_id is required (a non-empty string)")
+    msg_id = str(msg_id).strip()
+    if len(msg_id) > MAX_MSG_ID_LENGTH:
+        raise BadInbound(f"msg_id is longer than {MAX_MSG_ID_LENGTH} characters")
+    sender = payload.get("from")
+    phone = normalize_phone(sender) if isinstance(sender, (str, int)) and not isinstance(sender, bool) else None
+    if phone is None or not 5 <= len(phone) <= 20:
+        raise BadInbound("from must be the sender's phone number")
+    text = payload.get("text")
+    if not isinstance(text, str):
+        raise BadInbound("text is required (a string)")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise BadInbound(f"text is longer than {MAX_TEXT_LENGTH} characters")
+    return Inbound(msg_id=msg_id, phone=phone, text=text.strip())
+
+
+class Admission(str, Enum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    OPTED_OUT = "opted_out"
+    RATE_LIMITED = "rate_limited"
+    EMPTY = "ignored"
+
+
+class SmsOutput(OutputChannel):
+    """Where the bot's messages for one SMS conversation go.
+
+    In a turn started by an inbound SMS it only collects: the channel sends the whole turn as one
+    SMS afterwards. Created by `SmsInput.get_output_channel` (Rasa's API with
+    `?output_channel=sms`, e.g. a reminder or a triggered intent), each message is proactive:
+    sent through `send_proactive`, so opted-out numbers get nothing.
+    """
+
+    @classmethod
+    def name(cls) -> Text:
+        return SmsInput.name()
+
+    def __init__(self, channel: "SmsInput", *, proactive: bool = False) -> None:
+        self.channel = channel
+        self.proactive = proactive
+        self.messages: List[Dict[str, Any]] = []
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        # One bot message may carry text, buttons and a custom payload together ({"kb_article": …});
+        # Rasa's default would split them and send the custom JSON as text.
+        message = {key: value for key, value in message.items() if value is not None}
+        if self.proactive:
+            await self.channel.send_proactive_message(recipient_id, message)
+        else:
+            self.messages.append(message)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_response(recipient_id, {"text": text, "buttons": buttons})
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"custom": json_message})
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        return None  # SMS carries no images; the text of the same reply is what the customer gets
+
+    async def send_attachment(self, recipient_id: Text, attachment: Text, **kwargs: Any) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Turn:
+    text: str
+    customer_id: Optional[str]
+
+
+class SmsInput(InputChannel):
+    """Rasa input channel for the SMS gateway (`credentials.yml`: `bot.channels.sms.SmsInput:`)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "sms"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "InputChannel":
+        # Everything comes from the environment through bot.settings; credentials.yml only enables it.
+        return cls()
+
+    def __init__(
+        self,
+        settings: Optional[Settings] = None,
+        store: Optional[Store] = None,
+        *,
+        texts: Optional[SmsTexts] = None,
+        clock: Callable[[], datetime] = utcnow,
+        outbox_worker: Optional[bool] = None,
+        outbox_config: Optional[OutboxConfig] = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self._store = store
+        self._texts = texts
+        self.clock = clock
+        self.run_outbox_worker = self.settings.sms_outbox_worker if outbox_worker is None else outbox_worker
+        self.outbox_config = outbox_config or OutboxConfig.from_settings(self.settings)
+        self.worker: Optional[OutboxWorker] = None
+        self._tasks: Set["asyncio.Task[None]"] = set()
+        self._locks: Dict[str, asyncio.Lock] = {}
+        self._lock_users: Dict[str, int] = {}
+
+    # ------------------------------------------------------------ resources
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from bot import runtime
+
+            self._store = runtime.store()  # migrated and seeded on first use
+        return self._store
+
+    @property
+    def texts(self) -> SmsTexts:
+        if self._texts is None:
+            self._texts = channel_texts(settings=self.settings)
+        return self._texts
+
+    async def start(self) -> None:
+        """Opens the store and starts the outbox worker (Sanic's after_server_start)."""
+        store = await asyncio.to_thread(lambda: self.store)
+        await asyncio.to_thread(sms_store.ensure_schema, store.engine)
+        if self.run_outbox_worker and self.worker is None:
+            self.worker = OutboxWorker(store, self.outbox_config, clock=self.clock)
+            await self.worker.start()
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Lets conversations in progress queue their replies, then stops the worker."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace)
+        for task in list(self._tasks):
+            task.cancel()
+        if self.worker is not None:
+            await self.worker.stop()
+            self.worker = None
+
+    async def idle(self) -> None:
+        """Waits until every accepted message has been answered into the outbox (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _wake_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.wake()
+
+    # ------------------------------------------------------------ HTTP
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sms_webhook = Blueprint("sms_webhook", __name__)
+
+        @sms_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sms_webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.receive(request.body or b"", request.headers.get(SIGNATURE_HEADER), on_new_message)
+
+        @sms_webhook.listener("after_server_start")
+        async def start_channel(app: Any, loop: Any) -> None:
+            await self.start()
+
+        @sms_webhook.listener("before_server_stop")
+        async def stop_channel(app: Any, loop: Any) -> None:
+            await self.stop()
+
+        return sms_webhook
+
+    def signature_ok(self, raw: bytes, provided: Optional[str]) -> bool:
+        secret = self.settings.sms_webhook_secret
+        if not secret or not provided:
+            return False
+        provided = provided.strip()
+        if provided.lower().startswith("sha256="):
+            provided = provided[len("sha256=") :]
+        expected = hmac.new(secret.encode("utf-8"), raw, hashlib.sha256).hexdigest()
+        # Constant-time comparison of bytes (a str with non-ASCII characters would raise instead).
+        return hmac.compare_digest(expected.encode("ascii"), provided.lower().encode("utf-8", "replace"))
+
+    async def receive(
+        self, raw: bytes, signature: Optional[str], on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
+        if len(raw) > MAX_BODY_BYTES:
+            return response.json({"error": "request body too large"}, status=413)
+        if not self.signature_ok(raw, signature):
+            log.warning("SMS webhook: refused a request with a %s signature", "wrong" if signature else "missing")
+            return response.json({"error": f"missing or invalid {SIGNATURE_HEADER}"}, status=401)
+        try:
+            inbound = parse_inbound(raw)
+        except BadInbound as exc:
+            log.warning("SMS webhook: bad request: %s", exc)
+            return response.json({"error": "bad request", "detail": str(exc)}, status=400)
+        try:
+            admission = await asyncio.to_thread(self._admit, inbound, self.clock())
+        except SQLAlchemyError:
+            # Not recorded, so the gateway's redelivery will be processed normally.
+            log.exception("SMS webhook: store unavailable; asking the gateway to retry")
+            return response.json({"error": "temporarily unavailable, please retry"}, status=503)
+        log.info("SMS %s from %s: %s", inbound.msg_id, mask_phone(inbound.phone), admission.value)
+        if admission is Admission.ACCEPTED:
+            task = asyncio.create_task(self._converse(inbound, on_new_message))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        elif admission is Admission.OPTED_OUT:
+            self._wake_worker()
+        return response.json({"status": admission.value})
+
+    # ------------------------------------------------------------ admission (one transaction)
+
+    def _admit(self, inbound: Inbound, now: datetime) -> Admission:
+        with self.store.session() as session, session.begin():
+            if not outbox.record_inbound(session, inbound.msg_id, inbound.phone, now):
+                return Admission.DUPLICATE
+            if is_opt_out(inbound.text):
+                # Honoured before any limit: refusing must never be obstructed.
+                if outbox.record_opt_out(session, inbound.phone, now):
+                    confirmation = render_sms(
+                        self.texts.opt_out_confirmation,
+                        signature=self.settings.sms_signature,
+                        max_parts=self.settings.sms_max_parts,
+                        texts=self.texts,
+                    )
+                    outbox.enqueue(session, inbound.phone, confirmation.text, now, ref=self._ref(inbound))
+                    sms_store.save_menu(session, inbound.phone, (), now)
+                return Admission.OPTED_OUT
+            window_start = now - timedelta(seconds=self.settings.sms_rate_window_seconds)
+            if sms_store.inbound_count_since(session, inbound.phone, window_start) > self.settings.sms_rate_limit:
+                return Admission.RATE_LIMITED
+            if not inbound.text:
+                return Admission.EMPTY
+            return Admission.ACCEPTED
+
+    @staticmethod
+    def _ref(inbound: Inbound) -> str:
+        return f"{REPLY_REF_PREFIX}{inbound.msg_id}"[:REF_MAX_LENGTH]
+
+    # ------------------------------------------------------------ the conversation turn
+
+    async def _converse(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        phone = inbound.phone
+        lock = self._locks.setdefault(phone, asyncio.Lock())
+        self._lock_users[phone] = self._lock_users.get(phone, 0) + 1
+        try:
+            # One number's messages are answered in order, each seeing the menu the previous one sent.
+            async with lock:
+                await self._turn(inbound, on_new_message)
+        except Exception:
+            log.exception("SMS %s from %s could not be answered", inbound.msg_id, mask_phone(phone))
+        finally:
+            self._lock_users[phone] -= 1
+            if not self._lock_users[phone]:
+                del self._lock_users[phone]
+                self._locks.pop(phone, None)
+
+    async def _turn(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        turn = await asyncio.to_thread(self._prepare, inbound, self.clock())
+        metadata: Dict[str, Any] = {}
+        if turn.customer_id is not None:
+            metadata[TOKEN_KEY] = issue_token(turn.customer_id, self.settings.identity_secret, TOKEN_TTL)
+        output = SmsOutput(self)
+        failed = False
+        try:
+            await on_new_message(
+                UserMessage(
+                    text=turn.text,
+                    output_channel=output,
+                    sender_id=SENDER_PREFIX + inbound.phone,
+                    input_channel=self.name(),
+                    message_id=inbound.msg_id,
+                    metadata=metadata,
+                )
+            )
+        except Exception:
+            log.exception("SMS %s from %s: the bot failed", inbound.msg_id, mask_phone(inbound.phone))
+            failed = True
+        await asyncio.to_thread(self._queue_reply, inbound, output.messages, failed, self.clock())
+        self._wake_worker()
+
+    def _prepare(self, inbound: Inbound, now: datetime) -> Turn:
+        with self.store.session() as session, session.begin():
+            customer = find_by_phone(session, inbound.phone)
+            text = inbound.text
+            number = parse_choice(text)
+            if number is not None:
+                ttl = timedelta(seconds=self.settings.sms_menu_ttl_seconds)
+                option = sms_store.chosen_option(session, inbound.phone, number, now, ttl)
+                if option is not None:
+                    text = option.payload
+            return Turn(text=text, customer_id=customer.id if customer is not None else None)
+
+    def _reply_parts(self, messages: List[Dict[str, Any]]) -> "tuple[List[str], List[Option]]":
+        texts: List[str] = []
+        options: List[Option] = []
+        for message in messages:
+            text = message.get("text") or ""
+            custom = message.get("custom")
+            article_id = custom.get("kb_article") if isinstance(custom, dict) else None
+            if article_id:
+                text = self._short_form(str(article_id)) or text
+            if text:
+                texts.append(text)
+            buttons = message.get("buttons") or message.get("quick_replies")
+            if buttons:
+                options = options_from_buttons(buttons)  # the last question asked is the one answered
+        return texts, options
+
+    def _short_form(self, article_id: str) -> Optional[str]:
+        from bot.kb import load_kb
+
+        try:
+            return load_kb(self.settings.kb_dir).article(article_id).short
+        except Exception:  # an unknown id falls back to the long answer the bot sent
+            log.warning("SMS: no short form for kb article %r; sending the full answer", article_id)
+            return None
+
+    def _queue_reply(self, inbound: Inbound, messages: List[Dict[str, Any]], failed: bool, now: datetime) -> None:
+        texts, options = self._reply_parts(messages)
+        body = join_replies(texts)
+        if not body and not options:
+            # The bot always answers; silence means it is not ready (model loading) or failed.
+            if not failed:
+                log.warning("SMS %s from %s: the bot sent no reply", inbound.msg_id, mask_phone(inbound.phone))
+            body = self.texts.unavailable
+        rendered = render_sms(
+            body,
+            options,
+            signature=self.settings.sms_signature,
+            max_parts=self.settings.sms_max_parts,
+            texts=self.texts,
+        )
+        with self.store.session() as session, session.begin():
+            outbox.enqueue(session, inbound.phone, rendered.text, now, ref=self._ref(inbound))
+            sms_store.save_menu(session, inbound.phone, rendered.options, now)
+
+    # ------------------------------------------------------------ proactive, through Rasa's API
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """For Rasa's `?output_channel=sms` (reminders, triggered intents): proactive messages."""
+        return SmsOutput(self, proactive=True)
+
+    async def send_proactive_message(self, recipient_id: Text, message: Dict[str, Any]) -> None:
+        if not recipient_id.startswith(SENDER_PREFIX):
+            log.warning("SMS: cannot send to conversation %r, it is not an SMS conversation", recipient_id[:8])
+            return
+        phone = recipient_id[len(SENDER_PREFIX) :]
+        texts, options = self._reply_parts([message])
+        body = join_replies(texts)
+        if not body:
+            return
+
+        def queue() -> None:
+            with self.store.session() as session, session.begin():
+                send_proactive(
+                    session, phone, body, self.clock(), options=options, settings=self.settings, texts=self.texts
+                )
+
+        await asyncio.to_thread(queue)
+        self._wake_worker()

@@ -1,0 +1,150 @@
+"""SMS persistence: inbound de-duplication, the outbox with retries, and opt-outs.
+
+Gateways redeliver a message when our webhook answers late, so each gateway msg_id is processed
+once. Outgoing messages go through the outbox: a sender claims due rows (a lease protects a row
+while it is in flight), then marks them sent or failed; failures are retried with exponential
+backoff until `max_attempts`, then stay `failed` for an operator.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import List, Optional
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.privacy import mask_text
+from bot.store.models import SmsInbound, SmsOptOut, SmsOutbox, SmsStatus
+from bot.store.phones import normalize_phone
+
+DEFAULT_LEASE = timedelta(minutes=2)
+DEFAULT_BASE_DELAY = timedelta(seconds=30)
+DEFAULT_MAX_DELAY = timedelta(hours=1)
+DEFAULT_MAX_ATTEMPTS = 6
+
+
+class OutboxMessageNotFound(LookupError):
+    pass
+
+
+def _phone(phone: str) -> str:
+    normalized = normalize_phone(phone)
+    if normalized is None:
+        raise ValueError(f"not a phone number: {phone!r}")
+    return normalized
+
+
+def _insert_ignoring_duplicates(session: Session, table, values: dict) -> bool:  # type: ignore[no-untyped-def]
+    """INSERT … ON CONFLICT DO NOTHING; True if a row was inserted. Atomic under concurrency."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt = pg_insert(table).values(**values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        stmt = insert(table).values(**values)
+    return session.execute(stmt).rowcount == 1
+
+
+def record_inbound(session: Session, msg_id: str, phone: str, now: datetime) -> bool:
+    """True the first time this gateway message id is seen, False for a redelivery."""
+    values = {"msg_id": msg_id, "phone": _phone(phone), "received_at": now}
+    return _insert_ignoring_duplicates(session, SmsInbound.__table__, values)
+
+
+def enqueue(session: Session, to_phone: str, text: str, now: datetime, *, ref: Optional[str] = None) -> SmsOutbox:
+    """Queues a message for sending now. Opt-outs are the caller's decision (see `is_opted_out`):
+    replies to a customer's own question are transactional and still go out."""
+    message = SmsOutbox(
+        to_phone=_phone(to_phone),
+        text=text,
+        ref=ref,
+        status=SmsStatus.PENDING.value,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def claim_due(session: Session, now: datetime, *, limit: int = 20, lease: timedelta = DEFAULT_LEASE) -> List[SmsOutbox]:
+    """Due pending messages, oldest first, each counted as one attempt and leased for `lease`.
+
+    If the sender dies before marking a message, the lease expires and it is sent again, so
+    delivery is at-least-once. SKIP LOCKED lets several senders work without taking the same rows.
+    """
+    stmt = (
+        select(SmsOutbox)
+        .where(SmsOutbox.status == SmsStatus.PENDING.value, SmsOutbox.next_attempt_at <= now)
+        .order_by(SmsOutbox.next_attempt_at, SmsOutbox.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    messages = list(session.execute(stmt).scalars())
+    for message in messages:
+        message.attempts += 1
+        message.next_attempt_at = now + lease
+    return messages
+
+
+def _message(session: Session, message_id: int) -> SmsOutbox:
+    message = session.get(SmsOutbox, message_id, with_for_update=True)
+    if message is None:
+        raise OutboxMessageNotFound(message_id)
+    return message
+
+
+def mark_sent(session: Session, message_id: int, now: datetime) -> SmsOutbox:
+    message = _message(session, message_id)
+    message.status = SmsStatus.SENT.value
+    message.sent_at = now
+    message.last_error = None
+    return message
+
+
+def backoff(attempts: int, base: timedelta = DEFAULT_BASE_DELAY, cap: timedelta = DEFAULT_MAX_DELAY) -> timedelta:
+    """Delay after the `attempts`-th failure: base, 2×base, 4×base … capped."""
+    return min(base * (2 ** max(attempts - 1, 0)), cap)
+
+
+def mark_failed(
+    session: Session,
+    message_id: int,
+    now: datetime,
+    error: str,
+    *,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    base_delay: timedelta = DEFAULT_BASE_DELAY,
+    max_delay: timedelta = DEFAULT_MAX_DELAY,
+) -> SmsOutbox:
+    """Schedules a retry with exponential backoff, or gives up after `max_attempts`."""
+    message = _message(session, message_id)
+    message.last_error = mask_text(error)[:2000]
+    if message.attempts >= max_attempts:
+        message.status = SmsStatus.FAILED.value
+    else:
+        message.status = SmsStatus.PENDING.value
+        message.next_attempt_at = now + backoff(message.attempts, base_delay, max_delay)
+    return message
+
+
+def record_opt_out(session: Session, phone: str, now: datetime) -> bool:
+    """Records that `phone` replied TD/退订; True if it was not opted out before."""
+    return _insert_ignoring_duplicates(session, SmsOptOut.__table__, {"phone": _phone(phone), "at": now})
+
+
+def is_opted_out(session: Session, phone: str) -> bool:
+    normalized = normalize_phone(phone)
+    return normalized is not None and session.get(SmsOptOut, normalized) is not None
+
+
+def clear_opt_out(session: Session, phone: str) -> bool:
+    """The customer subscribed again; True if an opt-out was removed."""
+    normalized = normalize_phone(phone)
+    if normalized is None:
+        return False
+    return session.execute(delete(SmsOptOut).where(SmsOptOut.phone == normalized)).rowcount == 1

@@ -1,0 +1,1 @@
+"""The web app (aiohttp): the customer web chat page and its demo login; see `bot.web.app`."""

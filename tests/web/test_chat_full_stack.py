@@ -1,0 +1,103 @@
+"""The web chat against the real bot: action server, `rasa run` with the trained model, web app.
+
+Set WEBCHAT_SCREENSHOTS=docs/screenshots to refresh the README's screenshots from this run.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
+ANSWER_TIMEOUT = 60_000  # ms: the first message also warms up the model's components
+
+
+def expect(locator: Any) -> Any:
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def open_chat(new_page: Callable[..., Any], full_stack: Any, **viewport: Any) -> Any:
+    page = new_page(**viewport)
+    page.goto(full_stack.web.url)
+    expect(page.locator("#connection-status")).to_be_hidden(timeout=ANSWER_TIMEOUT)
+    return page
+
+
+def ask(page: Any, text: str) -> None:
+    before = page.locator("#messages .msg.bot").count()
+    page.fill("#composer-input", text)
+    page.press("#composer-input", "Enter")
+    expect(page.locator("#messages .msg.bot")).not_to_have_count(before, timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#typing")).to_be_hidden(timeout=ANSWER_TIMEOUT)
+
+
+def bot_text(page: Any) -> str:
+    return "\n".join(page.locator("#messages .msg.bot .bubble").all_inner_texts())
+
+
+def test_guest_asks_a_fee_question_follows_up_and_keeps_the_history_on_reload(new_page, full_stack) -> None:
+    page = open_chat(new_page, full_stack)
+
+    ask(page, "买入1000股，每股10元，手续费多少")
+    expect(page.locator("#messages .msg.bot .bubble").filter(has_text="5.10")).not_to_have_count(0, timeout=ANSWER_TIMEOUT)
+
+    replies_before = page.locator("#messages .msg.bot").count()
+    quick_replies = page.locator("#messages .quick-reply")
+    if quick_replies.count():
+        title = quick_replies.first.inner_text()
+        quick_replies.first.click()
+        expect(page.locator("#messages .msg.user .bubble").last).to_have_text(title)
+    else:
+        # No reply of the bot offers buttons yet: the always-present 转人工 button is the follow-up.
+        page.click("#human-button")
+        expect(page.locator("#messages .msg.user .bubble").last).to_have_text("转人工")
+    expect(page.locator("#messages .msg.bot")).not_to_have_count(replies_before, timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#typing")).to_be_hidden(timeout=ANSWER_TIMEOUT)
+    history = bot_text(page)
+
+    page.reload()
+    expect(page.locator("#connection-status")).to_be_hidden(timeout=ANSWER_TIMEOUT)
+
+    expect(page.locator("#messages .msg.user .bubble").first).to_have_text("买入1000股，每股10元，手续费多少")
+    assert bot_text(page) == history
+    # The conversation goes on under the same session after the reload.
+    ask(page, "谢谢")
+    assert page.errors == []
+
+
+def test_demo_login_as_platinum_customer_gets_the_tier_answer(
+    new_page, full_stack, screenshot_dir: Optional[Path]
+) -> None:
+    page = open_chat(new_page, full_stack)
+    expect(page.locator("#login-select option")).to_have_count(5, timeout=ANSWER_TIMEOUT)
+
+    page.select_option("#login-select", "C0004")
+    page.click("#login-button")
+    expect(page.locator("#login-status")).to_have_text("已登录演示客户 C0004（白金卡）", timeout=ANSWER_TIMEOUT)
+    ask(page, "我是什么等级")
+
+    expect(page.locator("#messages .msg.bot .bubble").last).to_contain_text("白金", timeout=ANSWER_TIMEOUT)
+    if screenshot_dir is not None:
+        ask(page, "买入1000股，每股10元，手续费多少")
+        page.screenshot(path=str(screenshot_dir / "webchat-desktop.png"))
+
+
+def test_guest_does_not_get_a_customer_tier(new_page, full_stack) -> None:
+    page = open_chat(new_page, full_stack)
+
+    ask(page, "我是什么等级")
+
+    assert "白金" not in bot_text(page)
+
+
+def test_phone_screenshot(new_page, full_stack, screenshot_dir: Optional[Path]) -> None:
+    page = open_chat(new_page, full_stack, width=390, height=800, is_mobile=True, has_touch=True, device_scale_factor=2)
+    ask(page, "买入1000股，每股10元，手续费多少")
+    assert "5.10" in bot_text(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    if screenshot_dir is not None:
+        page.screenshot(path=str(screenshot_dir / "webchat.png"))
