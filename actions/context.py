@@ -53,3 +53,8 @@ def intent_confidence(tracker: Tracker) -> float:
 
 def entity_values(tracker: Tracker, entity: str) -> list:
     return list(tracker.get_latest_entity_values(entity))
+
+
+def say(dispatcher, key: str, **values: Any) -> None:
+    """Utters the kb reply template `key` (kb/replies.yml) with its placeholders filled."""
+    dispatcher.utter_message(text=runtime.kb().replies.render(key, **values))

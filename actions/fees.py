@@ -43,8 +43,7 @@ class ActionQuoteFees(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
         order = order_from_tracker(tracker)
         if order.missing:
-            dispatcher.utter_message(
-                response="utter_ask_order_details", missing=replies.missing_order_fields(order.missing)
+            context.say(dispatcher, "ask_order_details", missing=replies.missing_order_fields(order.missing)
             )
             return [SlotSet("awaiting_order_details", True)]
 
@@ -52,9 +51,10 @@ class ActionQuoteFees(Action):
         schedule = runtime.kb().fee_schedule_on(today)
         customer = context.customer(tracker)
         stated_rate = _decimal(tracker.get_slot("order_rate"))
+        # A customer without a negotiated rate pays the default schedule (None → the engine's default).
         rate = stated_rate or (customer.commission_rate if customer else None)
         minimum = customer.commission_minimum if customer else None
-        basis = "stated" if stated_rate else ("account" if customer else "default")
+        basis = "stated" if stated_rate else ("account" if customer and customer.commission_rate else "default")
         quote = fees.quote(order, schedule, commission_rate=rate, commission_minimum=minimum)
         dispatcher.utter_message(
             text=replies.fee_quote(order, quote, rate_basis=basis, effective=schedule.effective)

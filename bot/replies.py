@@ -1,4 +1,4 @@
-"""Composes the bot's multi-part replies (itemised quotes, kb answers) from service results.
+"""Composes the bot's multi-part replies (itemised fee quotes) from service results.
 
 Fixed phrases live in the domain's responses and the kb; this module only assembles replies whose
 shape depends on the data (how many fee items, which fields are missing).
@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Dict, Iterable, Optional
+from typing import Iterable
 
 from bot.fees import OrderRequest, Quote
-from bot.kb import render_article
-from bot.kb.models import Article
 from bot.sanitize import has_meaning  # re-exported for actions
 
-__all__ = ["selected_article_id", "article_text", "money", "rate_text", "fee_quote", "missing_order_fields", "has_meaning"]
+__all__ = ["money", "rate_text", "fee_quote", "missing_order_fields", "has_meaning"]
 
 _SIDE = {"buy": "买入", "sell": "卖出"}
 _MISSING = {
@@ -24,17 +22,6 @@ _MISSING = {
     "amount": "或直接告诉我成交金额",
 }
 _ITEM_NAMES = {"commission": "佣金", "stamp_duty": "印花税", "transfer_fee": "过户费"}
-
-
-def selected_article_id(parse_data: Dict[str, Any]) -> Optional[str]:
-    """The kb article id the ResponseSelector chose (`faq/stamp_duty` → `stamp_duty`)."""
-    selector = (parse_data.get("response_selector") or {}).get("faq") or {}
-    key = (selector.get("response") or {}).get("intent_response_key") or ""
-    return key.split("/", 1)[1] if "/" in key else None
-
-
-def article_text(article: Article) -> str:
-    return render_article(article)
 
 
 def money(value: Decimal) -> str:
@@ -75,7 +62,7 @@ def fee_quote(order: OrderRequest, quote: Quote, rate_basis: str, effective: dat
         note = ""
         if item == "stamp_duty" and order.side == "buy":
             note = "（仅卖出时收取）"
-        if item == "commission" and quote.commission_at_minimum:
+        if item == "commission" and quote.commission_minimum_applied:
             note = f"（不足{money(quote.commission_minimum)}元按{money(quote.commission_minimum)}元收取）"
         lines.append(f"· {_ITEM_NAMES[item]} {money(value)} 元{note}")
     basis = _RATE_BASIS[rate_basis]

@@ -48,11 +48,11 @@ from bot.channels.sms_render import (
     render_sms,
 )
 from bot.identity import TOKEN_KEY, issue_token
-from bot.privacy import mask_phone
+from bot.privacy import install_log_masking, mask_phone
 from bot.settings import Settings, get_settings
 from bot.store import sms as outbox
 from bot.store.customers import find_by_phone
-from bot.store.db import Store
+from bot.store.db import Store, init_store
 from bot.store.phones import normalize_phone
 
 log = logging.getLogger(__name__)
@@ -179,6 +179,8 @@ class SmsInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "InputChannel":
         # Everything comes from the environment through bot.settings; credentials.yml only enables it.
+        if credentials:
+            log.warning("SMS channel: ignoring %s in credentials.yml; set SMS_* environment variables", sorted(credentials))
         return cls()
 
     def __init__(
@@ -207,9 +209,12 @@ class SmsInput(InputChannel):
     @property
     def store(self) -> Store:
         if self._store is None:
-            from bot import runtime
+            if self.settings == get_settings():
+                from bot import runtime
 
-            self._store = runtime.store()  # migrated and seeded on first use
+                self._store = runtime.store()  # the process's store, migrated and seeded on first use
+            else:
+                self._store = init_store(self.settings.database_url)
         return self._store
 
     @property
@@ -220,8 +225,11 @@ class SmsInput(InputChannel):
 
     async def start(self) -> None:
         """Opens the store and starts the outbox worker (Sanic's after_server_start)."""
+        # Conversation ids ("sms:<phone>") and gateway errors reach Rasa's and aiohttp's logs too.
+        install_log_masking()
         store = await asyncio.to_thread(lambda: self.store)
         await asyncio.to_thread(sms_store.ensure_schema, store.engine)
+        await asyncio.to_thread(lambda: self.texts)  # a broken kb should stop the start, not an opt-out
         if self.run_outbox_worker and self.worker is None:
             self.worker = OutboxWorker(store, self.outbox_config, clock=self.clock)
             await self.worker.start()
@@ -298,7 +306,7 @@ class SmsInput(InputChannel):
             # Not recorded, so the gateway's redelivery will be processed normally.
             log.exception("SMS webhook: store unavailable; asking the gateway to retry")
             return response.json({"error": "temporarily unavailable, please retry"}, status=503)
-        log.info("SMS %s from %s: %s", inbound.msg_id, mask_phone(inbound.phone), admission.value)
+        log.info("SMS %r from %s: %s", inbound.msg_id, mask_phone(inbound.phone), admission.value)
         if admission is Admission.ACCEPTED:
             task = asyncio.create_task(self._converse(inbound, on_new_message))
             self._tasks.add(task)
@@ -347,7 +355,7 @@ class SmsInput(InputChannel):
             async with lock:
                 await self._turn(inbound, on_new_message)
         except Exception:
-            log.exception("SMS %s from %s could not be answered", inbound.msg_id, mask_phone(phone))
+            log.exception("SMS %r from %s could not be answered", inbound.msg_id, mask_phone(phone))
         finally:
             self._lock_users[phone] -= 1
             if not self._lock_users[phone]:
@@ -373,7 +381,7 @@ class SmsInput(InputChannel):
                 )
             )
         except Exception:
-            log.exception("SMS %s from %s: the bot failed", inbound.msg_id, mask_phone(inbound.phone))
+            log.exception("SMS %r from %s: the bot failed", inbound.msg_id, mask_phone(inbound.phone))
             failed = True
         await asyncio.to_thread(self._queue_reply, inbound, output.messages, failed, self.clock())
         self._wake_worker()
@@ -421,7 +429,7 @@ class SmsInput(InputChannel):
         if not body and not options:
             # The bot always answers; silence means it is not ready (model loading) or failed.
             if not failed:
-                log.warning("SMS %s from %s: the bot sent no reply", inbound.msg_id, mask_phone(inbound.phone))
+                log.warning("SMS %r from %s: the bot sent no reply", inbound.msg_id, mask_phone(inbound.phone))
             body = self.texts.unavailable
         rendered = render_sms(
             body,

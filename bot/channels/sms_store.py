@@ -5,8 +5,8 @@ another Rasa server, so they live in the database, one row per number, replaced 
 
 `sms_menus` is declared on its own metadata and created here with `CREATE TABLE IF NOT EXISTS`
 (`ensure_schema`), not by the store's Alembic migrations, because this module was written while
-the store was being written by someone else. Moving it into a migration is a follow-up (see
-docs: the SMS section of the README); the table has no foreign keys, so that move is mechanical.
+the store was being written by someone else. Moving it into an Alembic migration is a follow-up;
+the table has no foreign keys, so that move is mechanical (and `ensure_schema` then finds it).
 """
 from __future__ import annotations
 

@@ -128,6 +128,12 @@ class KnowledgeBase:
         return load_complaints(self.path)
 
     @cached_property
+    def replies(self) -> Any:
+        from bot.kb.replies import load_replies
+
+        return load_replies(self.path)
+
+    @cached_property
     def entities(self) -> Any:
         from bot.kb.entities import load_entities
 

@@ -138,6 +138,8 @@ class RetentionMessages(Record):
 
 class RetentionPlaybook(Record):
     min_confidence: float = Field(0.15, ge=0, le=1)
+    # Wordings with which a customer declines persuasion ("别劝了"): the procedure follows at once.
+    insist_cues: List[str] = Field(..., min_items=3)
     customer_right: CustomerRight
     reasons: List[Reason]
     request_types: List[RequestType]

@@ -29,10 +29,14 @@ def render_article(article: Article) -> str:
 def nlu_responses(articles: List[Article]) -> Dict[str, object]:
     """A Rasa domain with one `utter_faq/<id>` response per article.
 
-    Rasa's ResponseSelector needs these responses to train; at run time the bot renders the answer
-    from the knowledge base, so the text here is only the training-time copy.
+    The bot answers with these responses (`utter_faq`); `make train` regenerates them whenever the kb
+    changes, and a test fails when the committed copy is out of date. The custom payload names the
+    article so that the SMS channel can send its short form instead.
     """
     return {
         "version": "3.1",
-        "responses": {f"utter_faq/{a.id}": [{"text": render_article(a)}] for a in articles},
+        "intents": ["faq"],
+        "responses": {
+            f"utter_faq/{a.id}": [{"text": render_article(a), "custom": {"kb_article": a.id}}] for a in articles
+        },
     }

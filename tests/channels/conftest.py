@@ -20,9 +20,6 @@ from bot.store.db import Store, init_store
 from .sms_support import IDENTITY_SECRET, KNOWN_PHONE, SECRET, TEXTS, FakeGateway, ScriptedBot, SmsServer
 
 
-# ---------------------------------------------------------------- fixtures
-
-
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'sms.db'}"
@@ -32,7 +29,8 @@ def db_url(tmp_path: Path) -> str:
 def store(db_url: str) -> Store:
     opened = init_store(db_url)
     with opened.session() as session, session.begin():
-        seed_demo_customers(session, [{"id": "C0001", "name": "张伟", "tier": "normal", "phone": KNOWN_PHONE, "commission_rate": "0.00025"}])
+        customer = {"id": "C0001", "name": "张伟", "tier": "normal", "phone": KNOWN_PHONE, "commission_rate": "0.00025"}
+        seed_demo_customers(session, [customer])
     sms_store.ensure_schema(opened.engine)
     yield opened
     opened.dispose()

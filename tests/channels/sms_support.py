@@ -121,6 +121,7 @@ class ScriptedBot:
 
     received: List[UserMessage] = field(default_factory=list)
     fail: bool = False
+    silent: bool = False  # like Rasa's agent while no model is loaded: no error, no answer
     gate: Optional[asyncio.Event] = None  # when set, the bot answers only once the test opens it
 
     async def __call__(self, message: UserMessage) -> None:
@@ -129,6 +130,8 @@ class ScriptedBot:
             await self.gate.wait()
         if self.fail:
             raise RuntimeError("bot down")
+        if self.silent:
+            return
         out, to = message.output_channel, message.sender_id
         text = message.text or ""
         if text == "菜单":

@@ -12,7 +12,7 @@ from bot.store import sms as outbox
 from bot.store.db import init_store
 from bot.store.models import SmsStatus
 
-from .sms_support import FakeClock, KNOWN_PHONE, UNKNOWN_PHONE, eventually, outbox_rows, worker_for
+from .sms_support import KNOWN_PHONE, UNKNOWN_PHONE, FakeClock, eventually, outbox_rows, worker_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,9 +5,9 @@ import asyncio
 import json
 import logging
 
+from bot.channels.sms_render import segment_count
 from bot.identity import verify_token
 from bot.kb import load_kb
-from bot.channels.sms_render import segment_count
 
 from .sms_support import (
     KNOWN_PHONE,
@@ -162,6 +162,12 @@ async def test_all_messages_of_one_turn_become_one_sms(sms_server, gateway):
 
 async def test_when_the_bot_fails_the_customer_is_told_to_try_again(sms_server, gateway, bot):
     bot.fail = True
+    await sms_server.sms("你好")
+    assert await eventually(lambda: gateway.texts_to(UNKNOWN_PHONE)) == ["【示例证券】系统繁忙，请稍后再试或致电95500。"]
+
+
+async def test_a_bot_that_is_not_ready_still_gets_the_customer_an_answer(sms_server, gateway, bot):
+    bot.silent = True
     await sms_server.sms("你好")
     assert await eventually(lambda: gateway.texts_to(UNKNOWN_PHONE)) == ["【示例证券】系统繁忙，请稍后再试或致电95500。"]
 

@@ -1,0 +1,243 @@
+"""Complaints: apologise, collect only what is missing, confirm, then commit a ticket; status by owner."""
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import context
+from bot import complaints, runtime
+from bot.kb.playbooks import ComplaintCatalogue
+from bot.store.tickets import TicketDraft
+
+log = logging.getLogger(__name__)
+
+ON_FILE = "on_file"  # the identified customer's phone on file is used for the call-back
+COMPLAINT_SLOTS = ("complaint_description", "complaint_category", "complaint_time", "complaint_contact",
+                   "complaint_confirmed")
+DIGRESSIONS = {"faq", "calc_fee", "ask_my_tier", "ask_my_commission", "ask_investment_advice", "bot_challenge"}
+_CONFIRM_WORDS = ("确认", "提交", "没问题", "对的", "是的", "可以", "好的", "无误")
+
+
+def _catalogue() -> ComplaintCatalogue:
+    return runtime.kb().complaints
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _phone_on_file(tracker: Tracker) -> Optional[str]:
+    customer = context.customer(tracker)
+    return customer.phone if customer else None
+
+
+def _contact_phone(tracker: Tracker) -> Optional[str]:
+    contact = tracker.get_slot("complaint_contact")
+    return _phone_on_file(tracker) if contact == ON_FILE else contact
+
+
+class ActionComplaintStart(Action):
+    """Apologises first and reads whatever the customer already said (what happened, when, a phone)."""
+
+    def name(self) -> Text:
+        return "action_complaint_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        catalogue = _catalogue()
+        text = context.text(tracker)
+        dispatcher.utter_message(text=catalogue.messages.apology)
+        description = complaints.description_from(text) if context.intent(tracker) == "complain" else None
+        phone = complaints.find_phone(text) or (ON_FILE if _phone_on_file(tracker) else None)
+        events = [SlotSet(s, None) for s in COMPLAINT_SLOTS] + [
+            SlotSet("complaint_draft_id", uuid.uuid4().hex),
+            SlotSet("complaint_pending", False),
+            SlotSet("handover_to_complaint", False),
+            SlotSet("complaint_description", description),
+            SlotSet("complaint_time", complaints.find_time(text)),
+            SlotSet("complaint_contact", phone),
+        ]
+        if description:
+            events.append(SlotSet("complaint_category", complaints.category_for(description, catalogue).id))
+        return events
+
+
+class ActionAskComplaintDescription(Action):
+    def name(self) -> Text:
+        return "action_ask_complaint_description"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        dispatcher.utter_message(text=_catalogue().messages.ask_description)
+        return []
+
+
+class ActionAskComplaintContact(Action):
+    def name(self) -> Text:
+        return "action_ask_complaint_contact"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        dispatcher.utter_message(text=_catalogue().messages.ask_phone)
+        return []
+
+
+class ActionAskComplaintConfirmed(Action):
+    """The summary to confirm; every personal number in it is masked."""
+
+    def name(self) -> Text:
+        return "action_ask_complaint_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        catalogue = _catalogue()
+        description = tracker.get_slot("complaint_description") or ""
+        category = catalogue.category(tracker.get_slot("complaint_category") or "other")
+        dispatcher.utter_message(
+            text=complaints.summary(catalogue, category, description, tracker.get_slot("complaint_time"),
+                                    _contact_phone(tracker))
+        )
+        return []
+
+
+class ValidateComplaintForm(FormValidationAction):
+    """Details volunteered in any turn are kept; a phone or time given later corrects the earlier one."""
+
+    def name(self) -> Text:
+        return "validate_complaint_form"
+
+    async def extract_complaint_description(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                            domain: DomainDict) -> Dict[Text, Any]:
+        requested, intent, text = tracker.get_slot("requested_slot"), context.intent(tracker), context.text(tracker)
+        if intent in DIGRESSIONS or intent in ("cancel_flow", "request_human"):
+            return {}
+        if requested == "complaint_description":
+            description = complaints.description_from(text) or text.strip()
+            return {"complaint_description": description} if description else {}
+        if requested == "complaint_confirmed" and intent == "deny":
+            return {"complaint_description": None, "complaint_confirmed": None}
+        if requested == "complaint_confirmed" and self._is_more_detail(tracker):
+            earlier = tracker.get_slot("complaint_description") or ""
+            return {"complaint_description": f"{earlier}；{text.strip()}"}
+        return {}
+
+    @staticmethod
+    def _is_more_detail(tracker: Tracker) -> bool:
+        text = context.text(tracker)
+        if context.intent(tracker) in ("affirm", "deny") or complaints.find_phone(text):
+            return False
+        return len(text.strip()) >= 6 and not any(w in text for w in _CONFIRM_WORDS[:2])
+
+    async def validate_complaint_description(self, value: Any, dispatcher: CollectingDispatcher,
+                                             tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if not value:
+            return {"complaint_description": None}
+        category = complaints.category_for(value, _catalogue())
+        return {"complaint_description": value, "complaint_category": category.id}
+
+    async def extract_complaint_time(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> Dict[Text, Any]:
+        found = complaints.find_time(context.text(tracker))
+        return {"complaint_time": found} if found else {}
+
+    async def extract_complaint_contact(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                        domain: DomainDict) -> Dict[Text, Any]:
+        text = context.text(tracker)
+        phone = complaints.find_phone(text)
+        if phone:
+            return {"complaint_contact": phone, "complaint_confirmed": None}
+        if tracker.get_slot("requested_slot") == "complaint_contact" and _phone_on_file(tracker) and any(
+            w in text for w in ("预留", "原来的", "账户上的", "就用这个")
+        ):
+            return {"complaint_contact": ON_FILE}
+        return {}
+
+    async def extract_complaint_confirmed(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                          domain: DomainDict) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "complaint_confirmed":
+            return {}
+        text = context.text(tracker)
+        if complaints.find_phone(text):
+            return {}  # a correction: the summary is shown again
+        if context.intent(tracker) == "affirm" or any(word in text for word in _CONFIRM_WORDS[:3]):
+            return {"complaint_confirmed": "yes"}
+        return {}
+
+
+class ActionSubmitComplaint(Action):
+    """Commits the ticket; the id is told only after the commit. Store down → details kept for a retry."""
+
+    def name(self) -> Text:
+        return "action_submit_complaint"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        catalogue = _catalogue()
+        category = catalogue.category(tracker.get_slot("complaint_category") or "other")
+        now = _now()
+        try:
+            customer = context.customer(tracker)
+            tier = customer.tier if customer else None
+            description = tracker.get_slot("complaint_description") or ""
+            when = tracker.get_slot("complaint_time")
+            draft = TicketDraft(
+                idempotency_key=f"{tracker.sender_id}:{tracker.get_slot('complaint_draft_id')}",
+                conversation_id=tracker.sender_id,
+                category=category.id,
+                severity=category.severity.value,
+                priority=complaints.priority_for(category, tier),
+                sla_due_at=complaints.sla_due(category, tier, now),
+                channel=context.channel(tracker),
+                description=f"{description}（发生时间：{when}）" if when else description,
+                transcript=_transcript(tracker),
+                customer_id=customer.id if customer else None,
+                contact_phone=_contact_phone(tracker),
+            )
+            filed = complaints.file_ticket(runtime.store(), draft, category, tier, now)
+        except (complaints.StoreUnavailable, SQLAlchemyError) as exc:
+            log.error("complaint ticket not stored: %s", exc)
+            dispatcher.utter_message(text=catalogue.messages.db_down)
+            return [SlotSet("complaint_pending", True)]
+        dispatcher.utter_message(
+            text=catalogue.messages.created.format(ticket_id=filed.ticket_id, hours=filed.hours,
+                                                   deadline=filed.deadline)
+        )
+        return [SlotSet("complaint_pending", False), SlotSet("ticket_id", filed.ticket_id)] + [
+            SlotSet(s, None) for s in COMPLAINT_SLOTS
+        ]
+
+
+def _transcript(tracker: Tracker, turns: int = 10) -> str:
+    """The customer's last messages (the store masks them before saving)."""
+    said = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+    return "\n".join(t for t in said[-turns:] if t)
+
+
+class ActionComplaintStatus(Action):
+    """Status and last update, only for the ticket's owner; anyone else learns nothing."""
+
+    def name(self) -> Text:
+        return "action_complaint_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        ids = context.entity_values(tracker, "ticket_id")
+        ticket_id = (ids[-1] if ids else None) or tracker.get_slot("ticket_id")
+        if not ticket_id:
+            context.say(dispatcher, "complaint_status_ask_id")
+            return []
+        try:
+            status = complaints.status_for_owner(runtime.store(), ticket_id, context.customer_id(tracker),
+                                                 tracker.sender_id, _catalogue())
+        except SQLAlchemyError:
+            log.exception("complaint status lookup failed")
+            context.say(dispatcher, "store_unavailable")
+            return []
+        if status is None:
+            context.say(dispatcher, "complaint_status_unknown", ticket_id=ticket_id.upper())
+            return []
+        context.say(dispatcher, "complaint_status", ticket_id=status.ticket_id,
+                                 category=status.category, status=status.status, updated=status.updated)
+        return []

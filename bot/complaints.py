@@ -1,0 +1,133 @@
+"""Complaint handling shared by the action server and the web app: drafts, tickets, status.
+
+A ticket id is given to the customer only after the ticket is committed; a store that is down is
+reported honestly (`StoreUnavailable`) so the conversation keeps the details for a retry.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Optional
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.complaint_categories import classify_complaint
+from bot.kb.playbooks import ComplaintCatalogue, ComplaintCategory
+from bot.nlu.text import normalise
+from bot.privacy import mask_phone, mask_text
+from bot.sanitize import clean_text, has_meaning
+from bot.store import tickets
+from bot.store.clock import BEIJING, as_utc
+from bot.store.db import Store
+from bot.store.models import Ticket
+
+# Gold and platinum customers are handled one priority step earlier (the branch's service design).
+PRIORITY_BOOST_TIERS = {"gold", "platinum"}
+STATUS_NAMES = {
+    "open": "待处理（已受理）",
+    "in_progress": "处理中",
+    "resolved": "已处理完毕",
+    "closed": "已关闭",
+    "reopened": "重新处理中",
+}
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
+_TIME = re.compile(
+    r"((今天|昨天|前天|刚才|刚刚|上周[一二三四五六日天]?|本周[一二三四五六日天]?|周[一二三四五六日天]|星期[一二三四五六日天]"
+    r"|\d{1,2}月\d{1,2}[日号]|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})"
+    r"(早上|上午|中午|下午|晚上|傍晚|凌晨)?(\d{1,2}[点:：]\d{0,2}(分|左右)?)?"
+    r"|(早上|上午|中午|下午|晚上)\d{1,2}[点:：]\d{0,2}(左右)?)"
+)
+# "我要投诉" and its friends carry no description of what happened.
+_LEAD_IN = re.compile(r"^(你好|您好|喂)?[，,。\s]*(我)?(要|想|想要)?(投诉|举报|反映|反馈)(一下|下)?(你们)?[，,：:。\s]*")
+
+
+class StoreUnavailable(RuntimeError):
+    """The ticket store cannot be reached; nothing was created."""
+
+
+def find_phone(text: str) -> Optional[str]:
+    match = _PHONE.search(normalise(text or ""))
+    return "".join(match.groups()) if match else None
+
+
+def find_time(text: str) -> Optional[str]:
+    match = _TIME.search(normalise(text or ""))
+    return match.group(0) if match else None
+
+
+def description_from(text: str) -> Optional[str]:
+    """What happened, from a message that may start with "我要投诉"; None when nothing is left."""
+    cleaned = clean_text(text, limit=1000)
+    rest = _LEAD_IN.sub("", cleaned, count=1).strip()
+    return rest if len(re.sub(r"\W", "", rest)) >= 4 and has_meaning(rest) else None
+
+
+def category_for(description: str, catalogue: ComplaintCatalogue) -> ComplaintCategory:
+    return catalogue.category(classify_complaint(description, catalogue).label)
+
+
+def priority_for(category: ComplaintCategory, tier: Optional[str]) -> str:
+    level = category.priority - (1 if tier in PRIORITY_BOOST_TIERS else 0)
+    return f"P{max(1, level)}"
+
+
+def sla_due(category: ComplaintCategory, tier: Optional[str], now: datetime) -> datetime:
+    return as_utc(now) + timedelta(hours=category.sla_hours.for_tier(tier or "normal"))
+
+
+def beijing_time(moment: datetime) -> str:
+    local = as_utc(moment).astimezone(BEIJING)
+    return f"{local.month}月{local.day}日{local.hour:02d}:{local.minute:02d}"
+
+
+def summary(catalogue: ComplaintCatalogue, category: ComplaintCategory, description: str,
+            occurred_at: Optional[str], phone: Optional[str]) -> str:
+    return catalogue.messages.confirm_summary.format(
+        category_name=category.name,
+        description=mask_text(clean_text(description, limit=300)),
+        occurred_at=occurred_at or "未提供",
+        phone_masked=mask_phone(phone) if phone else "未提供",
+    )
+
+
+@dataclass(frozen=True)
+class Filed:
+    ticket_id: str
+    hours: int
+    deadline: str
+
+
+def file_ticket(store: Store, draft: tickets.TicketDraft, category: ComplaintCategory,
+                tier: Optional[str], now: datetime) -> Filed:
+    """Commits the ticket (idempotent on the draft's key) and returns what the customer is told."""
+    try:
+        with store.session() as session, session.begin():
+            ticket = tickets.create_ticket(session, draft, now)
+            ticket_id, due = ticket.id, ticket.sla_due_at
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(str(exc)) from exc
+    return Filed(ticket_id, category.sla_hours.for_tier(tier or "normal"), beijing_time(due))
+
+
+@dataclass(frozen=True)
+class Status:
+    ticket_id: str
+    status: str
+    updated: str
+    category: str
+
+
+def status_for_owner(store: Store, ticket_id: str, customer_id: Optional[str],
+                     conversation_id: Optional[str], catalogue: ComplaintCatalogue) -> Optional[Status]:
+    """The status of a ticket the asker owns; None for anyone else (and for unknown ids)."""
+    with store.session() as session:
+        ticket: Optional[Ticket] = tickets.get_ticket_for_owner(session, ticket_id, customer_id, conversation_id)
+        if ticket is None:
+            return None
+        try:
+            category_name = catalogue.category(ticket.category).name
+        except (ValueError, StopIteration, KeyError):
+            category_name = ticket.category
+        return Status(ticket.id, STATUS_NAMES.get(ticket.status, ticket.status),
+                      beijing_time(ticket.updated_at), category_name)
