@@ -6,10 +6,11 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/assistant.tar.gz
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
-export BOT_IDENTITY_SECRET ?= demo-identity-secret-change-me
+export BOT_IDENTITY_SECRET ?= demo-identity-secret-change-me-in-production
 export RASA_TOKEN ?= demo-rasa-token
-# Training inputs: any change retrains (with --force: Rasa's cache misses dictionary edits).
-TRAINING_INPUTS := config.yml $(shell find data domain kb bot/nlu -type f -not -path '*/__pycache__/*' 2>/dev/null)
+# Training inputs: any change retrains (with --force: Rasa's cache misses dictionary edits). The kb
+# reaches the model only through domain/faq_responses.yml, regenerated from it.
+TRAINING_INPUTS := config.yml $(shell find data domain bot/nlu -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
 .PHONY: install run test test-fast train validate kb-check eval bench clean
 
@@ -21,7 +22,7 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
 	touch $@
 
-domain/faq_responses.yml: $(VENV)/.installed $(shell find kb -type f 2>/dev/null)
+domain/faq_responses.yml: $(shell find kb -type f 2>/dev/null) | $(VENV)/.installed
 	$(PY) -m bot.kb nlu-responses $@
 
 kb-check: $(VENV)/.installed
@@ -32,7 +33,7 @@ validate: $(VENV)/.installed domain/faq_responses.yml
 
 train: $(MODEL)
 
-$(MODEL): $(VENV)/.installed domain/faq_responses.yml $(TRAINING_INPUTS)
+$(MODEL): domain/faq_responses.yml $(TRAINING_INPUTS) | $(VENV)/.installed
 	$(RASA) train --force --domain domain --data data --config config.yml --out models --fixed-model-name assistant
 
 run: $(MODEL)

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import context
+from actions.handoff import queue_for_human
 from bot import complaints, runtime
 from bot.kb.playbooks import ComplaintCatalogue
 from bot.store.tickets import TicketDraft
@@ -54,6 +55,9 @@ class ActionComplaintStart(Action):
         catalogue = _catalogue()
         text = context.text(tracker)
         dispatcher.utter_message(text=catalogue.messages.apology)
+        if complaints.sounds_angry(text, catalogue):
+            context.say(dispatcher, "angry_handoff")
+            queue_for_human(CollectingDispatcher(), tracker, reason="angry_customer")
         description = complaints.description_from(text) if context.intent(tracker) == "complain" else None
         phone = complaints.find_phone(text) or (ON_FILE if _phone_on_file(tracker) else None)
         events = [SlotSet(s, None) for s in COMPLAINT_SLOTS] + [

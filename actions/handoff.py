@@ -17,27 +17,29 @@ from bot import handoff, runtime
 log = logging.getLogger(__name__)
 
 
+def queue_for_human(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> None:
+    """Queues the conversation for an agent and tells the customer their place (or the hotline)."""
+    kb = runtime.kb()
+    hours, hotline = kb.service.hotline_hours, kb.service.hotline
+    try:
+        queued = handoff.request_human(runtime.store(), kb, tracker.sender_id, datetime.now(timezone.utc),
+                                       customer_id=context.customer_id(tracker), reason=reason)
+    except SQLAlchemyError:
+        log.exception("handoff could not be queued")
+        context.say(dispatcher, "handoff_unavailable", hotline=hotline, hours=hours)
+        return
+    if queued.in_hours:
+        context.say(dispatcher, "handoff_queued", position=queued.position or 1, minutes=queued.wait_minutes)
+    else:
+        context.say(dispatcher, "handoff_out_of_hours", hours=hours, hotline=hotline, position=queued.position or 1)
+    if queued.account_manager:
+        context.say(dispatcher, "handoff_manager", manager=queued.account_manager)
+
+
 class ActionRequestHandoff(Action):
     def name(self) -> Text:
         return "action_request_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
-        kb = runtime.kb()
-        hours, hotline = kb.service.hotline_hours, kb.service.hotline
-        try:
-            queued = handoff.request_human(runtime.store(), kb, tracker.sender_id, datetime.now(timezone.utc),
-                                           customer_id=context.customer_id(tracker),
-                                           reason=context.intent(tracker) or "request_human")
-        except SQLAlchemyError:
-            log.exception("handoff could not be queued")
-            context.say(dispatcher, "handoff_unavailable", hotline=hotline, hours=hours)
-            return []
-        if queued.in_hours:
-            context.say(dispatcher, "handoff_queued", position=queued.position or 1,
-                                     minutes=queued.wait_minutes)
-        else:
-            context.say(dispatcher, "handoff_out_of_hours", hours=hours, hotline=hotline,
-                                     position=queued.position or 1)
-        if queued.account_manager:
-            context.say(dispatcher, "handoff_manager", manager=queued.account_manager)
+        queue_for_human(dispatcher, tracker, reason="request_human")
         return [SlotSet("fallback_count", 0)]

@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context
+from actions.handoff import queue_for_human
 from bot import replies, runtime
 
 # Two misunderstandings in a row: offer a human rather than a third "please rephrase".
@@ -61,6 +62,8 @@ class ActionDefaultFallback(Action):
         misses = int(tracker.get_slot("fallback_count") or 0) + 1
         if misses >= FALLBACKS_BEFORE_HUMAN:
             context.say(dispatcher, "offer_human")
+            queue_for_human(dispatcher, tracker, reason="repeated_fallback")
+            return [SlotSet("fallback_count", 0)]
         else:
             context.say(dispatcher, "default")
         return [SlotSet("fallback_count", misses)]

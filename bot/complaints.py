@@ -63,6 +63,11 @@ def description_from(text: str) -> Optional[str]:
     return rest if len(re.sub(r"\W", "", rest)) >= 4 and has_meaning(rest) else None
 
 
+def sounds_angry(text: str, catalogue: ComplaintCatalogue) -> bool:
+    folded = normalise(text or "")
+    return any(cue in folded for cue in catalogue.anger_cues) or folded.count("!") + folded.count("！") >= 3
+
+
 def category_for(description: str, catalogue: ComplaintCatalogue) -> ComplaintCategory:
     return catalogue.category(classify_complaint(description, catalogue).label)
 

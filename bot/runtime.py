@@ -42,6 +42,13 @@ def store() -> Store:
         return _store
 
 
+def use_store(replacement: Optional[Store]) -> None:
+    """Points the process at another store (tests, tools); None reopens the configured one on next use."""
+    global _store
+    with _lock:
+        _store = replacement
+
+
 def main() -> None:
     """`python -m bot.runtime`: migrate and seed the configured database (used by `make run`)."""
     logging.basicConfig(level=logging.INFO)

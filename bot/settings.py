@@ -9,7 +9,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Demo default, documented in the README; production sets its own secret.
-DEMO_IDENTITY_SECRET = "demo-identity-secret-change-me"
+DEMO_IDENTITY_SECRET = "demo-identity-secret-change-me-in-production"
 
 
 def _env(name: str, default: str) -> str:

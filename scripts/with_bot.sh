@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=2
-export BOT_IDENTITY_SECRET="${BOT_IDENTITY_SECRET:-demo-identity-secret-change-me}"
+export BOT_IDENTITY_SECRET="${BOT_IDENTITY_SECRET:-demo-identity-secret-change-me-in-production}"
 export RASA_TOKEN="${RASA_TOKEN:-demo-rasa-token}"
 mkdir -p var
 .venv/bin/python -m bot.runtime

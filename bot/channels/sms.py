@@ -16,6 +16,7 @@ redeliver); the conversation runs in the background:
 Outbound: all of one turn's bot messages become one SMS (`SmsOutput` collects them), rendered by
 `sms_render` (signature, numbered options, the kb's short form for FAQ answers, at most
 `SMS_MAX_PARTS` carrier segments) and committed to the outbox, which `sms_outbox` sends with retries.
+The texts the channel adds itself (options, opt-out confirmation, "系统繁忙…") come from kb/sms.yml.
 """
 from __future__ import annotations
 
@@ -39,15 +40,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.channels import sms_store
 from bot.channels.sms_outbox import REF_MAX_LENGTH, REPLY_REF_PREFIX, OutboxConfig, OutboxWorker, utcnow
 from bot.channels.sms_proactive import channel_texts, send_proactive
-from bot.channels.sms_render import (
-    Option,
-    SmsTexts,
-    join_replies,
-    options_from_buttons,
-    parse_choice,
-    render_sms,
-)
+from bot.channels.sms_render import Option, join_replies, options_from_buttons, parse_choice, render_sms
 from bot.identity import TOKEN_KEY, issue_token
+from bot.kb.sms import SmsTexts
 from bot.privacy import install_log_masking, mask_phone
 from bot.settings import Settings, get_settings
 from bot.store import sms as outbox
@@ -228,7 +223,6 @@ class SmsInput(InputChannel):
         # Conversation ids ("sms:<phone>") and gateway errors reach Rasa's and aiohttp's logs too.
         install_log_masking()
         store = await asyncio.to_thread(lambda: self.store)
-        await asyncio.to_thread(sms_store.ensure_schema, store.engine)
         await asyncio.to_thread(lambda: self.texts)  # a broken kb should stop the start, not an opt-out
         if self.run_outbox_worker and self.worker is None:
             self.worker = OutboxWorker(store, self.outbox_config, clock=self.clock)

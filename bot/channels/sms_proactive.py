@@ -14,8 +14,9 @@ from typing import Optional, Sequence, Tuple
 from sqlalchemy.orm import Session
 
 from bot.channels.sms_outbox import PROACTIVE_REF_PREFIX, REF_MAX_LENGTH
-from bot.channels.sms_render import Option, SmsTexts, render_sms
+from bot.channels.sms_render import Option, kb_texts, render_sms
 from bot.channels.sms_store import save_menu
+from bot.kb.sms import SmsTexts
 from bot.privacy import mask_phone
 from bot.settings import Settings, get_settings
 from bot.store import sms as outbox
@@ -27,11 +28,8 @@ log = logging.getLogger(__name__)
 
 
 def channel_texts(texts: Optional[SmsTexts] = None, settings: Optional[Settings] = None) -> SmsTexts:
-    """The SMS texts with the branch hotline from the knowledge base filled in."""
-    from bot.kb import load_kb
-
-    kb_dir = (settings or get_settings()).kb_dir
-    return (texts or SmsTexts()).with_hotline(load_kb(kb_dir).service.hotline)
+    """The SMS texts (default: the kb's, kb/sms.yml) with the branch hotline from the kb filled in."""
+    return kb_texts((settings or get_settings()).kb_dir, texts)
 
 
 def sending_hours(spec: str) -> Tuple[int, int]:

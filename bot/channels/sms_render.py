@@ -1,6 +1,8 @@
 """How a reply looks as an SMS: signature, numbered options, carrier segments, clean truncation.
 
-Pure functions (no Rasa, no store, no clock) so the carrier rules are tested on their own.
+Pure functions (no Rasa, no store, no clock) so the carrier rules are tested on their own. The
+texts the channel adds (options, "…详询热线…") are the kb's (kb/sms.yml, `bot.kb.sms.SmsTexts`):
+callers pass them with the hotline filled in (`kb_texts`), which is also the default.
 
 Carrier billing (docs: ../shared/reference/domain-facts.md §5): a text that fits the GSM 7-bit
 alphabet holds 160 characters in one message and 153 per part of a concatenated one; any other
@@ -13,7 +15,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
+
+from bot.kb.sms import SmsTexts
 
 GSM7_SINGLE = 160
 GSM7_PART = 153
@@ -88,24 +93,15 @@ def segment_count(text: str) -> int:
 # ---------------------------------------------------------------- texts
 
 
-@dataclass(frozen=True)
-class SmsTexts:
-    """Every customer-facing string the SMS channel adds around the bot's own replies.
+def kb_texts(kb_dir: Optional[Path] = None, texts: Optional[SmsTexts] = None) -> SmsTexts:
+    """`texts` (default: the kb's, kb/sms.yml) with the branch hotline from the kb's service.yml filled in.
 
-    Kept together here (not scattered through the channel) so they can be reviewed and replaced in
-    one place; `{hotline}` is filled from the kb's service configuration.
+    `kb_dir` defaults to the configured one; the kb is loaded once per directory.
     """
+    from bot.kb import load_kb
 
-    option: str = "回复{n}{title}"
-    option_separator: str = "；"
-    more: str = "…详询热线{hotline}"
-    opt_out_confirmation: str = "您已退订，我们将不再发送回访、调查等短信；如需咨询可直接回复或致电{hotline}。"
-    opt_out_hint: str = "回TD退订"
-    unavailable: str = "系统繁忙，请稍后再试或致电{hotline}。"
-
-    def with_hotline(self, hotline: str) -> "SmsTexts":
-        values = {name: getattr(self, name).replace("{hotline}", hotline) for name in self.__dataclass_fields__}
-        return SmsTexts(**values)
+    kb = load_kb(kb_dir)
+    return (texts if texts is not None else kb.sms).with_hotline(kb.service.hotline)
 
 
 # ---------------------------------------------------------------- rendering
@@ -151,7 +147,8 @@ def options_from_buttons(buttons: Optional[Sequence[Mapping[str, Any]]]) -> List
     return options
 
 
-def format_options(options: Sequence[Option], texts: SmsTexts = SmsTexts()) -> str:
+def format_options(options: Sequence[Option], texts: Optional[SmsTexts] = None) -> str:
+    texts = texts if texts is not None else kb_texts()
     items = []
     for n, option in enumerate(options, start=1):
         # "回复12000股" would read as option 12: keep a title that starts with a digit apart from its number.
@@ -232,7 +229,7 @@ def render_sms(
     *,
     signature: str,
     max_parts: int,
-    texts: SmsTexts = SmsTexts(),
+    texts: Optional[SmsTexts] = None,
     suffix: str = "",
 ) -> RenderedSms:
     """The SMS for one reply: 【signature】 + body + numbered options + suffix, within `max_parts`.
@@ -241,7 +238,9 @@ def render_sms(
     `texts.more`, e.g. "…详询热线…"); the options and the suffix (an opt-out hint) are never cut,
     since a half-shown option or a missing opt-out method is worse than a shorter answer. Options
     are dropped from the end only if even a few characters of the body would not fit beside them.
+    `texts` defaults to the kb's (`kb_texts()`).
     """
+    texts = texts if texts is not None else kb_texts()
     max_parts = max(1, int(max_parts))
     prefix = normalize_signature(signature)
     body = clean_text(body)

@@ -63,6 +63,10 @@ def _nlu_responses(args: argparse.Namespace) -> int:
     body = yaml.dump(
         nlu_responses(list(kb.articles)), Dumper=_BlockDumper, allow_unicode=True, sort_keys=False, width=1000
     )
+    # Unchanged content keeps the file's timestamp, so `make` does not retrain for an unrelated kb edit.
+    if out.exists() and out.read_text(encoding="utf-8") == header + body:
+        print(f"{out} is up to date")
+        return 0
     out.write_text(header + body, encoding="utf-8")
     print(f"wrote {len(kb.articles)} responses to {out}")
     return 0

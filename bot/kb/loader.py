@@ -134,6 +134,12 @@ class KnowledgeBase:
         return load_replies(self.path)
 
     @cached_property
+    def sms(self) -> Any:
+        from bot.kb.sms import load_sms
+
+        return load_sms(self.path)
+
+    @cached_property
     def entities(self) -> Any:
         from bot.kb.entities import load_entities
 

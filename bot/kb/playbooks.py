@@ -262,6 +262,8 @@ class ComplaintMessages(Record):
 
 class ComplaintCatalogue(Record):
     min_confidence: float = Field(0.15, ge=0, le=1)
+    # An angry customer also gets a human agent queued (the complaint is still filed).
+    anger_cues: List[str] = Field(..., min_items=3)
     sla_policy: SlaPolicy
     regulator_notice: Notice
     categories: List[ComplaintCategory]

@@ -275,6 +275,9 @@ class SmsInbound(Base):
     phone: Mapped[str] = Column(String(20), nullable=False)
     received_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
 
+    # The SMS channel's per-number rate limit counts a number's messages within a recent window.
+    __table_args__ = (Index("ix_sms_inbound_phone_received_at", "phone", "received_at"),)
+
 
 class SmsOutbox(Base):
     __tablename__ = "sms_outbox"
@@ -303,3 +306,17 @@ class SmsOptOut(Base):
 
     phone: Mapped[str] = Column(String(20), primary_key=True)
     at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+
+class SmsMenu(Base):
+    """The numbered options ("回复1…") last sent to a number, so a bare "1" reads as an answer.
+
+    One row per number, replaced by every reply (and removed by a reply without options); kept in
+    the database so a menu survives a restart and works when the answer reaches another Rasa server.
+    """
+
+    __tablename__ = "sms_menus"
+
+    phone: Mapped[str] = Column(String(20), primary_key=True)  # normalised, as in sms_inbound / sms_opt_outs
+    options: Mapped[str] = Column(Text, nullable=False)  # JSON list of {"title", "payload"}
+    sent_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)

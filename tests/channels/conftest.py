@@ -10,9 +10,8 @@ from typing import Any, List, Optional
 
 import pytest
 
-from bot.channels import sms_store
 from bot.channels.sms import SmsInput
-from bot.channels.sms_render import SmsTexts
+from bot.kb.sms import SmsTexts
 from bot.settings import Settings
 from bot.store.customers import seed_demo_customers
 from bot.store.db import Store, init_store
@@ -31,7 +30,6 @@ def store(db_url: str) -> Store:
     with opened.session() as session, session.begin():
         customer = {"id": "C0001", "name": "张伟", "tier": "normal", "phone": KNOWN_PHONE, "commission_rate": "0.00025"}
         seed_demo_customers(session, [customer])
-    sms_store.ensure_schema(opened.engine)
     yield opened
     opened.dispose()
 

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from bot.channels.sms import SmsInput
 from bot.channels.sms_outbox import OutboxConfig, OutboxWorker
-from bot.channels.sms_render import SmsTexts
+from bot.kb import load_kb
 from bot.settings import Settings
 from bot.store.db import Store
 from bot.store.models import SmsInbound, SmsOutbox
@@ -34,7 +34,7 @@ IDENTITY_SECRET = "identity-test-secret-0123456789abcdef"
 HOTLINE = "95500"
 KNOWN_PHONE = "13800000001"  # customer C0001
 UNKNOWN_PHONE = "13911112222"
-TEXTS = SmsTexts().with_hotline(HOTLINE)
+TEXTS = load_kb().sms.with_hotline(HOTLINE)
 
 
 def free_port() -> int:

@@ -5,7 +5,6 @@ import pytest
 
 from bot.channels.sms_render import (
     Option,
-    SmsTexts,
     is_gsm7,
     join_replies,
     normalize_signature,
@@ -16,9 +15,10 @@ from bot.channels.sms_render import (
     split_segments,
     units,
 )
+from bot.kb import load_kb
 
 SIGNATURE = "【示例证券】"  # 6 characters, and it counts toward the length
-TEXTS = SmsTexts().with_hotline("95500")
+TEXTS = load_kb().sms.with_hotline("95500")
 HAN = "证"
 
 

@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "assistant.tar.gz"
-SECRET = "dialogue-test-secret"
+SECRET = "dialogue-test-secret-of-at-least-32-bytes"
 
 pytestmark = pytest.mark.model
 
