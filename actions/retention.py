@@ -80,7 +80,7 @@ class ActionRetentionStart(Action):
                                             retention.INSIST)
         events.append(SlotSet("retention_stage", "asking"))
         # "佣金太高，我要转户": the reason is already given, so the form goes straight to the offer.
-        reason = retention.confident_reason(text, playbook)
+        reason = retention.stated_reason(text, playbook)
         if reason is not None:
             events += _reason_events(tracker, reason, text)
         return events
@@ -130,14 +130,17 @@ class ValidateRetentionForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "retention_reason":
             return {}
         playbook, text, intent = _playbook(), context.text(tracker), context.intent(tracker)
-        if intent == "insist_on_leaving" or retention.refuses_persuasion(text, playbook):
+        if retention.refuses_persuasion(text, playbook):
             return {"retention_reason": OTHER, "retention_decision": retention.INSIST}
-        if intent in ("cancel_flow", "request_human"):
+        # Cue words outrank the intent: "想去大户室听消息" is a reason even if NLU hears insistence.
+        stated = retention.stated_reason(text, playbook)
+        if stated is not None:
+            return {"retention_reason": stated.id}
+        if intent == "insist_on_leaving":
+            return {"retention_reason": OTHER, "retention_decision": retention.INSIST}
+        if intent in ("cancel_flow", "request_human") or intent in DIGRESSIONS:
             return {}
-        reason = retention.confident_reason(text, playbook)
-        if reason is None and intent in DIGRESSIONS:
-            return {}
-        return {"retention_reason": (reason.id if reason else OTHER)}
+        return {"retention_reason": retention.reason_of(text, playbook).id}
 
     async def validate_retention_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                         domain: DomainDict) -> Dict[Text, Any]:

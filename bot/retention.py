@@ -57,10 +57,14 @@ def reason_of(text: str, playbook: RetentionPlaybook) -> Reason:
     return playbook.reason(classify_reason(text, playbook).label)
 
 
-def confident_reason(text: str, playbook: RetentionPlaybook) -> Optional[Reason]:
-    """A reason only when the text clearly states one (used to tell a reason from a digression)."""
-    label = classify_reason(text, playbook).label
-    return None if label == OTHER else playbook.reason(label)
+def stated_reason(text: str, playbook: RetentionPlaybook) -> Optional[Reason]:
+    """A reason only when the text names one by its cue words ("佣金太高", "表哥在别的券商").
+
+    Used where the text might be something else — the leaving request itself, a question in the
+    middle, an ambiguous NLU intent — so a weak guess from the wording alone is not enough.
+    """
+    found = classify_reason(text, playbook)
+    return playbook.reason(found.label) if found.label != OTHER and found.matched else None
 
 
 def procedure_text(request_type: RequestType, lead: str, playbook: RetentionPlaybook) -> str:

@@ -22,6 +22,8 @@ _OWNED_ELSEWHERE = (
     (RETENTION_FILE, "bot.kb.playbooks", "load_retention"),
     (COMPLAINTS_FILE, "bot.kb.playbooks", "load_complaints"),
     (ENTITIES_FILE, "bot.kb.entities", "load_entities"),
+    ("replies.yml", "bot.kb.replies", "load_replies"),
+    ("sms.yml", "bot.kb.sms", "load_sms"),
 )
 
 

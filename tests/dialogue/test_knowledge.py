@@ -102,4 +102,4 @@ def test_forged_token_is_treated_as_anonymous(conversation, bot):
     forged = issue_token("C0004", "not-the-secret", ttl=3600)
     messages = bot.send(talk.sender, "我是什么等级", {"customer_token": forged})
     text = " ".join(m.get("text", "") for m in messages)
-    assert "白金" not in text and "登录" in text
+    assert "登录" in text and "您目前是" not in text
