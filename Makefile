@@ -12,7 +12,7 @@ export RASA_TOKEN ?= demo-rasa-token
 # reaches the model only through domain/faq_responses.yml, regenerated from it.
 TRAINING_INPUTS := config.yml $(shell find data domain bot/nlu -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: install run test test-fast train validate kb-check eval bench clean
+.PHONY: install run test test-fast train validate kb-check eval bench clean browser
 
 install: $(VENV)/.installed
 
@@ -40,7 +40,10 @@ run: $(MODEL)
 	$(PY) -m bot.runtime
 	$(VENV)/bin/honcho start -f Procfile
 
-test: $(MODEL) kb-check validate
+browser:
+	scripts/install-browser.sh
+
+test: $(MODEL) kb-check validate browser
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.installed

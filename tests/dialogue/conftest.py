@@ -23,7 +23,14 @@ ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "assistant.tar.gz"
 SECRET = "dialogue-test-secret-of-at-least-32-bytes"
 
-pytestmark = pytest.mark.model
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test here needs the trained model (`make test` trains it first)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.model)
 
 
 def _free_port() -> int:

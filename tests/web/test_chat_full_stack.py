@@ -81,17 +81,18 @@ def test_demo_login_as_platinum_customer_gets_the_tier_answer(
     ask(page, "我是什么等级")
 
     expect(page.locator("#messages .msg.bot .bubble").last).to_contain_text("白金", timeout=ANSWER_TIMEOUT)
+    assert "先登录" not in bot_text(page)
     if screenshot_dir is not None:
         ask(page, "买入1000股，每股10元，手续费多少")
         page.screenshot(path=str(screenshot_dir / "webchat-desktop.png"))
 
 
-def test_guest_does_not_get_a_customer_tier(new_page, full_stack) -> None:
+def test_guest_is_asked_to_log_in_for_the_own_tier(new_page, full_stack) -> None:
     page = open_chat(new_page, full_stack)
 
     ask(page, "我是什么等级")
 
-    assert "白金" not in bot_text(page)
+    assert "登录" in bot_text(page)
 
 
 def test_phone_screenshot(new_page, full_stack, screenshot_dir: Optional[Path]) -> None:

@@ -1,0 +1,100 @@
+"""A whole bot on loopback, started the way `make run` starts it: action server + `rasa run` with its API."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "assistant.tar.gz"
+TOKEN = "live-test-token"
+SECRET = "live-test-identity-secret-32-bytes-long"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up within {timeout:.0f}s")
+
+
+@dataclass
+class LiveBot:
+    rasa_url: str
+    store_url: str
+
+    def say(self, sender: str, text: str, metadata: Optional[Dict] = None) -> List[Dict]:
+        body = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        request = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook", data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read() or b"[]")
+
+
+@pytest.fixture(scope="session")
+def live_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBot]:
+    if not MODEL.exists():
+        pytest.skip(f"no trained model at {MODEL}: run `make train` (make test does)")
+    work = tmp_path_factory.mktemp("live")
+    store_url = f"sqlite:///{work / 'bot.db'}"
+    actions_port, rasa_port = _free_port(), _free_port()
+    endpoints = work / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    credentials = work / "credentials.yml"
+    credentials.write_text("rest:\n")
+    env = dict(os.environ, DATABASE_URL=store_url, BOT_IDENTITY_SECRET=SECRET, PYTHONPATH=str(ROOT),
+               RASA_URL=f"http://127.0.0.1:{rasa_port}", RASA_TOKEN=TOKEN, TF_CPP_MIN_LOG_LEVEL="2")
+    logs = open(work / "live.log", "wb")
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+                         cwd=ROOT, env=env, stdout=logs, stderr=subprocess.STDOUT),
+        subprocess.Popen([sys.executable, "-m", "rasa", "run", "--enable-api", "--auth-token", TOKEN,
+                          "--port", str(rasa_port), "--model", str(MODEL), "--credentials", str(credentials),
+                          "--endpoints", str(endpoints)],
+                         cwd=ROOT, env=env, stdout=logs, stderr=subprocess.STDOUT),
+    ]
+    try:
+        _wait(f"http://127.0.0.1:{actions_port}/health", procs[0], 90)
+        _wait(f"http://127.0.0.1:{rasa_port}/status?token={TOKEN}", procs[1], 240)
+        yield LiveBot(f"http://127.0.0.1:{rasa_port}", store_url)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        logs.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.model)
