@@ -53,7 +53,7 @@ eval: $(MODEL)
 	scripts/eval.sh
 
 bench: $(MODEL)
-	$(PY) -m bench
+	scripts/with_bot.sh $(PY) scripts/bench.py
 
 clean:
 	rm -rf models results var

@@ -106,3 +106,41 @@ def close_case(store: Store, case_id: str, decision: str, now: datetime, *, rate
         if rate_review:
             retention_cases.update_case(session, case_id, now, rate_review_requested=True)
         retention_cases.close_case(session, case_id, OUTCOME_OF[decision], now)
+
+
+def format_report(report: retention_cases.RetentionReport) -> str:
+    """The retention report as a plain table (by reason class, then by request type)."""
+
+    def rate(counts: retention_cases.OutcomeCounts) -> str:
+        return "-" if counts.retention_rate is None else f"{counts.retention_rate:.0%}"
+
+    lines = [f"{'':<22}{'cases':>6}{'retained':>9}{'left':>6}{'undecided':>10}{'rate':>7}"]
+    for title, groups in (("by reason", report.by_reason_class), ("by request type", report.by_request_type)):
+        lines.append(title)
+        for key, counts in sorted(groups.items()):
+            lines.append(f"  {key:<20}{counts.total:>6}{counts.retained:>9}{counts.left:>6}{counts.undecided:>10}"
+                         f"{rate(counts):>7}")
+    o = report.overall
+    lines.append(f"{'overall':<22}{o.total:>6}{o.retained:>9}{o.left:>6}{o.undecided:>10}{rate(o):>7}")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[list] = None) -> int:
+    """`python -m bot.retention report [--json]`: retention rate by reason and by request type."""
+    import argparse
+    import json
+
+    from bot import runtime
+
+    parser = argparse.ArgumentParser(prog="python -m bot.retention")
+    parser.add_argument("command", choices=["report"])
+    parser.add_argument("--json", action="store_true", help="machine-readable output (for the agent panel)")
+    args = parser.parse_args(argv)
+    with runtime.store().session() as session:
+        result = retention_cases.report(session)
+    print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) if args.json else format_report(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
