@@ -7,9 +7,10 @@ FOLDS="${EVAL_FOLDS:-5}"
 mkdir -p results
 
 echo "== NLU cross-validation ($FOLDS folds) =="
-.venv/bin/rasa test nlu --nlu data/nlu --config config.yml --cross-validation --folds "$FOLDS" \
+.venv/bin/rasa test nlu --nlu data/nlu --config config.yml --cross-validation --folds "$FOLDS" --successes \
   --domain domain --out results/nlu 2>&1 | tail -n 40
 .venv/bin/python scripts/nlu_summary.py results/nlu | tee results/nlu-summary.txt
+.venv/bin/python scripts/fallback_threshold.py results/nlu | tee -a results/nlu-summary.txt
 
 echo "== Conversation checks (../shared/eval) =="
 scripts/with_bot.sh python3 ../shared/eval/converse.py ../shared/eval/*.json --jobs 4 | tee results/converse.txt
