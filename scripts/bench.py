@@ -43,7 +43,7 @@ def sequential(rounds: int = 10) -> None:
           f"p95 {percentile(latencies, 0.95):.0f} ms, max {max(latencies) * 1000:.0f} ms")
 
 
-def concurrent(clients: int = 8, per_client: int = 20) -> None:
+def parallel(clients: int = 8, per_client: int = 20) -> None:
     def client(n: int) -> list:
         sender = f"bench-c{n}-{uuid.uuid4().hex[:6]}"
         return [ask(QUESTIONS[i % len(QUESTIONS)], sender) for i in range(per_client)]
@@ -70,5 +70,5 @@ def fee_engine() -> None:
 if __name__ == "__main__":
     fee_engine()
     sequential()
-    concurrent()
+    parallel()
     sys.stdout.flush()
