@@ -43,8 +43,7 @@ class ActionQuoteFees(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
         order = order_from_tracker(tracker)
         if order.missing:
-            context.say(dispatcher, "ask_order_details", missing=replies.missing_order_fields(order.missing)
-            )
+            context.say(dispatcher, "ask_order_details", missing=replies.missing_order_fields(order.missing))
             return [SlotSet("awaiting_order_details", True)]
 
         today = date.today()

@@ -26,8 +26,7 @@ class ActionMyTier(Action):
             context.say(dispatcher, "my_tier_anonymous")
             return []
         tier = runtime.kb().tier(customer.tier)
-        context.say(dispatcher, "my_tier", tier=tier.name, benefits="；".join(tier.benefits)
-        )
+        context.say(dispatcher, "my_tier", tier=tier.name, benefits="；".join(tier.benefits))
         return []
 
 

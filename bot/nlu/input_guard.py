@@ -20,9 +20,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.sanitize import clean_text, has_meaning
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
-class InputGuard(GraphComponent):
-    """Cleans the message text in place before tokenisation."""
+class _Stateless(GraphComponent):
+    """A component with no configuration and nothing to train or persist."""
 
     @classmethod
     def create(
@@ -31,8 +30,13 @@ class InputGuard(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "InputGuard":
+    ) -> GraphComponent:
         return cls()
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
+class InputGuard(_Stateless):
+    """Cleans the message text in place before tokenisation."""
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for example in training_data.training_examples:
@@ -47,18 +51,8 @@ class InputGuard(GraphComponent):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class EmptyInputFallback(GraphComponent):
+class EmptyInputFallback(_Stateless):
     """Marks messages with nothing to understand as `nlu_fallback`."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "EmptyInputFallback":
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
