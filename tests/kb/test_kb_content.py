@@ -177,11 +177,29 @@ def test_no_article_states_unverified_claims(kb):
             assert phrase not in render_article(article), (article.id, phrase)
 
 
+# The price cage is cited from the 2023 full-registration rules (domain-facts §1.6): whether the 2026
+# revision changed it is unconfirmed ([C]), so it is the one rules article that does not cite 2026.
+CAGE_2023 = date(2023, 4, 10)
+
+
 def test_rule_articles_cite_the_2026_trading_rules(kb):
     for article in kb.articles:
-        if article.topic.value == "rules":
+        if article.topic.value == "rules" and article.id != "price_cage":
             assert "上证发〔2026〕41号" in article.source and "深证上〔2026〕551号" in article.source
             assert article.effective == RULES_2026
+
+
+def test_price_cage_cites_the_main_board_basis_and_leaves_c_items_open(kb):
+    article = kb.article("price_cage")
+    assert article.effective == CAGE_2023 and "2023" in article.source
+    # [C]: whether ChiNext/STAR also have the 10-tick floor; the SMS form must not imply either way.
+    assert "主板另有" not in article.short and "10个价位" not in article.short
+    assert_mentions(article.answer, "102%", "98%", "可能被拒绝或暂不成交", "以交易所")
+
+
+def test_bse_facts_cite_the_bse_trading_rules(kb):
+    for article_id in ("lot_size", "price_tick", "price_limit", "st_rules", "ipo_no_limit"):
+        assert "北证公告〔2026〕17号" in kb.article(article_id).source, article_id
 
 
 def test_branch_practice_is_attributed_to_the_branch(kb):
