@@ -301,6 +301,27 @@ def _overlaps(start: int, end: int, mentions: List[Mention]) -> bool:
     return any(m.start < end and start < m.end for m in mentions)
 
 
+def _joins_next_figure(text: str, end: int) -> bool:
+    """Whether the 角/分 tail ending at `end` runs into the figure after it as one number: 十块五十手
+    is 五十手 (50 lots), but in 十二块五一千股 五一千 is no number, so 五 is 角 and 一千股 the quantity."""
+    if _digit(text[end - 1]) is None:
+        return False  # closed by its own 毛/角/分: 十二元五角一千股
+    run = _NUMBER_RUN.match(text, end - 1)
+    figure = run.group().rstrip(POINTS) if run else ""
+    counted = _QUANTITY_UNIT.match(text, end - 1 + len(figure))
+    if counted and all(c in DIGITS for c in figure):
+        return False  # 五一 read digit by digit is a code, never a count: 十二块五一手 = 12.5 and one lot
+    return parse_number(figure) is not None
+
+
+def _ends_money_tail(text: str, end: int) -> bool:
+    if _PER_SHARE.match(text, end):
+        return True  # 十二块五一股: "12.5 per share", not 十二块 and 五一股 (51 shares)
+    if _digit(text[end : end + 1]) is not None:
+        return not _joins_next_figure(text, end)
+    return text[end : end + 1] not in _NOT_JIAO_AFTER
+
+
 def _money_tail(text: str, i: int) -> Tuple[int, Decimal]:
     """After 元/块: a lone 角/分 figure (十块五, 10块5毛, 十块零五分) → (end, fraction of a yuan)."""
     for length in (4, 3, 2, 1):
@@ -308,7 +329,7 @@ def _money_tail(text: str, i: int) -> Tuple[int, Decimal]:
         if len(tail) < length or _digit(tail[0]) is None:
             continue
         fraction = _jiao_fen(tail)
-        if fraction is not None and text[i + length : i + length + 1] not in _NOT_JIAO_AFTER:
+        if fraction is not None and _ends_money_tail(text, i + length):
             return i + length, fraction
     return i, Decimal(0)
 
@@ -347,11 +368,17 @@ def _number_mentions(text: str, taken: List[Mention]) -> List[Mention]:
     quantities: List[Mention] = []
     money: List[Tuple[int, int, Decimal, bool, bool]] = []  # start, end, value, per_share, has_big
     bare: List[Mention] = []
-    resume = 0
-    for match in _NUMBER_RUN.finditer(text):
+    pos = 0
+    while True:
+        match = _NUMBER_RUN.search(text, pos)
+        if not match:
+            break
+        # A mention moves `pos` to its end, which may lie inside the next run: in 十二块五一千股 the price
+        # takes the 五 of 五一千, and 一千股 is read afresh as the quantity.
+        pos = match.end()
         start, run = match.start(), match.group().rstrip(POINTS)
         end = start + len(run)
-        if start < resume or _overlaps(start, end, taken):
+        if _overlaps(start, end, taken):
             continue
         if start > 0 and text[start - 1] == "第":  # ordinals: 第一手资料
             continue
@@ -368,12 +395,12 @@ def _number_mentions(text: str, taken: List[Mention]) -> List[Mention]:
             shares = value * (SHARES_PER_LOT if unit_char == "手" else 1)
             if shares == shares.to_integral_value() and value >= _MIN_COUNT_OF.get(unit_char, 1):
                 quantities.append(Mention("quantity", start, unit.end(), text[start : unit.end()], int(shares)))
-                resume = unit.end()
+                pos = unit.end()
         elif currency:
             tail_end, fraction = _money_tail(text, currency.end())
             per_share = _PER_SHARE.match(text, tail_end)
             money_end = per_share.end() if per_share else tail_end
-            resume = money_end
+            pos = money_end
             if not per_share and (_preceded_by(_FEE_BEFORE, text, start) or _FEE_AFTER.match(text, money_end)):
                 continue
             money.append((start, money_end, _clean(value + fraction), bool(per_share), has_big))

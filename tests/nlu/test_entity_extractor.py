@@ -57,6 +57,7 @@ def test_order_details_become_entities_with_normalised_values(extractor):
         ("买入5万元的股票", [("side", "买入", "buy"), ("amount", "5万元", "50000"), ("product", "股票", "stock")]),
         ("佣金万分之二点五", [("fee_item", "佣金", "commission"), ("rate", "万分之二点五", "0.00025")]),
         ("卖20手，十块五", [("side", "卖", "sell"), ("quantity", "20手", "2000"), ("price", "十块五", "10.5")]),
+        ("十二块五一股买一千股", [("price", "十二块五一股", "12.5"), ("side", "买", "buy"), ("quantity", "一千股", "1000")]),
     ],
 )
 def test_order_wordings(extractor, text, expected):

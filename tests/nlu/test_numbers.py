@@ -121,6 +121,11 @@ def test_parse_quantity_rejects_non_share_counts(text):
         ("十块零五分", "10.05"),
         ("25.3元/股", "25.3"),
         ("25元一股", "25"),
+        ("十二块五一股", "12.5"),
+        ("8块3一股", "8.3"),
+        ("十块零五分一股", "10.05"),
+        ("十二元五角", "12.5"),
+        ("每股十二块五", "12.5"),
         ("25元每股", "25"),
         ("每股25元", "25"),
         ("股价25元", "25"),
@@ -297,6 +302,41 @@ def test_find_order_mentions_in_the_briefs_examples(text, expected):
     ],
 )
 def test_find_order_mentions_in_customer_wordings(text, expected):
+    assert mentions(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # 一股 after a price means "per share", so the figure before it is 角: 十二块五 = 12.5, not 十二块 + 五一股
+        ("十二块五一股", [("price", "十二块五一股", "12.5")]),
+        ("九块五一股", [("price", "九块五一股", "9.5")]),
+        ("8块3一股", [("price", "8块3一股", "8.3")]),
+        ("4块2一股", [("price", "4块2一股", "4.2")]),
+        ("十块零五分一股", [("price", "十块零五分一股", "10.05")]),
+        ("十二元五角一股", [("price", "十二元五角一股", "12.5")]),
+        ("10块5毛2一股", [("price", "10块5毛2一股", "10.52")]),
+        ("二十五块一股", [("price", "二十五块一股", "25")]),
+        ("每股十二块五", [("price", "十二块五", "12.5")]),
+        ("四块2", [("price", "四块2", "4.2")]),
+        ("十二元五角", [("price", "十二元五角", "12.5")]),
+        (
+            "九块五一股买两千股",
+            [("price", "九块五一股", "9.5"), ("side", "买", "buy"), ("quantity", "两千股", "2000")],
+        ),
+        ("十二块五，一千股", [("price", "十二块五", "12.5"), ("quantity", "一千股", "1000")]),
+        # 五一千 is no number, so 五 is 角 and 一千股 a quantity of its own
+        ("十二块五一千股", [("price", "十二块五", "12.5"), ("quantity", "一千股", "1000")]),
+        ("十块五两千股", [("price", "十块五", "10.5"), ("quantity", "两千股", "2000")]),
+        ("十二元五角一千股", [("price", "十二元五角", "12.5"), ("quantity", "一千股", "1000")]),
+        ("十二块五一手", [("price", "十二块五", "12.5"), ("quantity", "一手", "100")]),
+        ("十二块五两手", [("price", "十二块五", "12.5"), ("quantity", "两手", "200")]),
+        # but 五十 and 31000 are numbers: the figure after 块 starts the quantity, as before
+        ("十块五十手", [("price", "十块", "10"), ("quantity", "五十手", "5000")]),
+        ("25块1000股", [("price", "25块", "25"), ("quantity", "1000股", "1000")]),
+    ],
+)
+def test_find_order_mentions_reads_jiao_before_the_next_figure(text, expected):
     assert mentions(text) == expected
 
 
