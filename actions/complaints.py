@@ -16,6 +16,7 @@ from actions import context
 from actions.handoff import queue_for_human
 from bot import complaints, runtime
 from bot.kb.playbooks import ComplaintCatalogue
+from bot.nlu.answers import yes_or_no
 from bot.store.tickets import TicketDraft
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,6 @@ ON_FILE = "on_file"  # the identified customer's phone on file is used for the c
 COMPLAINT_SLOTS = ("complaint_description", "complaint_category", "complaint_time", "complaint_contact",
                    "complaint_confirmed")
 DIGRESSIONS = {"faq", "calc_fee", "ask_my_tier", "ask_my_commission", "ask_investment_advice", "bot_challenge"}
-_CONFIRM_WORDS = ("确认", "提交", "没问题", "对的", "是的", "可以", "好的", "无误")
 
 
 def _catalogue() -> ComplaintCatalogue:
@@ -122,7 +122,8 @@ class ValidateComplaintForm(FormValidationAction):
         if requested == "complaint_description":
             description = complaints.description_from(text) or text.strip()
             return {"complaint_description": description} if description else {}
-        if requested == "complaint_confirmed" and intent == "deny":
+        refused = intent == "deny" or yes_or_no(text) is False
+        if requested == "complaint_confirmed" and refused and not complaints.find_phone(text):
             return {"complaint_description": None, "complaint_confirmed": None}
         if requested == "complaint_confirmed" and self._is_more_detail(tracker):
             earlier = tracker.get_slot("complaint_description") or ""
@@ -134,7 +135,7 @@ class ValidateComplaintForm(FormValidationAction):
         text = context.text(tracker)
         if context.intent(tracker) in ("affirm", "deny") or complaints.find_phone(text):
             return False
-        return len(text.strip()) >= 6 and not any(w in text for w in _CONFIRM_WORDS[:2])
+        return len(text.strip()) >= 6 and yes_or_no(text) is None
 
     async def validate_complaint_description(self, value: Any, dispatcher: CollectingDispatcher,
                                              tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
@@ -167,7 +168,7 @@ class ValidateComplaintForm(FormValidationAction):
         text = context.text(tracker)
         if complaints.find_phone(text):
             return {}  # a correction: the summary is shown again
-        if context.intent(tracker) == "affirm" or any(word in text for word in _CONFIRM_WORDS[:3]):
+        if context.intent(tracker) == "affirm" or yes_or_no(text):
             return {"complaint_confirmed": "yes"}
         return {}
 

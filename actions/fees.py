@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context
 from bot import fees, replies, runtime
+from bot.nlu.numbers import parse_number
 
 ORDER_SLOTS = ("order_side", "order_quantity", "order_price", "order_amount", "order_rate")
 
@@ -22,15 +23,36 @@ def _decimal(value: Any) -> Optional[Decimal]:
         return None
 
 
-def order_from_tracker(tracker: Tracker) -> fees.OrderRequest:
+def details_in_latest_message(tracker: Tracker) -> Dict[str, Any]:
+    """Order details the extractor found in this message, as slot values.
+
+    Slot mappings only read calc_fee/inform messages; a bare "25元" the classifier was unsure about
+    (nlu_fallback) still answers the calculator's question, so the action reads it itself.
+    """
+    found = {f"order_{e.get('entity')}": e.get("value") for e in tracker.latest_message.get("entities", [])}
+    return {slot: value for slot, value in found.items() if slot in ORDER_SLOTS and value not in (None, "")}
+
+
+def bare_number_answer(text: str, missing: List[str]) -> Dict[str, Any]:
+    """A bare "10.5" or "两千" answers the one number the calculator asked for; ambiguous otherwise."""
+    numeric = [name for name in missing if name in ("quantity", "price")]
+    value = parse_number(text.strip(" ，,。.！!~～"))
+    if len(numeric) != 1 or value is None or value <= 0:
+        return {}
+    if numeric[0] == "quantity" and value != value.to_integral_value():
+        return {}  # "10.5" is no number of shares
+    return {f"order_{numeric[0]}": str(value)}
+
+
+def order_from_slots(slots: Dict[str, Any]) -> fees.OrderRequest:
     """Slots hold the normalised entity values of this and earlier turns ("2000", "25", "sell")."""
-    quantity = _decimal(tracker.get_slot("order_quantity"))
-    side = tracker.get_slot("order_side")
+    quantity = _decimal(slots.get("order_quantity"))
+    side = slots.get("order_side")
     return fees.OrderRequest(
         side=side if side in ("buy", "sell") else None,
         quantity=int(quantity) if quantity else None,
-        price=_decimal(tracker.get_slot("order_price")),
-        amount=_decimal(tracker.get_slot("order_amount")),
+        price=_decimal(slots.get("order_price")),
+        amount=_decimal(slots.get("order_amount")),
     )
 
 
@@ -41,15 +63,24 @@ class ActionQuoteFees(Action):
         return "action_quote_fees"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
-        order = order_from_tracker(tracker)
+        known = {slot: tracker.get_slot(slot) for slot in ORDER_SLOTS}
+        latest = details_in_latest_message(tracker)
+        if not latest and tracker.get_slot("awaiting_order_details"):
+            latest = bare_number_answer(context.text(tracker), order_from_slots(known).missing)
+        if context.intent(tracker) == "nlu_fallback" and not latest:
+            # Not an answer to "价格是多少?": say so, and stop waiting so the customer is not stuck here.
+            context.say(dispatcher, "default")
+            return [SlotSet("awaiting_order_details", False)]
+        slots = {**known, **latest}
+        order = order_from_slots(slots)
         if order.missing:
             context.say(dispatcher, "ask_order_details", missing=replies.missing_order_fields(order.missing))
-            return [SlotSet("awaiting_order_details", True)]
+            return [SlotSet(slot, value) for slot, value in latest.items()] + [SlotSet("awaiting_order_details", True)]
 
         today = date.today()
         schedule = runtime.kb().fee_schedule_on(today)
         customer = context.customer(tracker)
-        stated_rate = _decimal(tracker.get_slot("order_rate"))
+        stated_rate = _decimal(slots.get("order_rate"))
         # A customer without a negotiated rate pays the default schedule (None → the engine's default).
         rate = stated_rate or (customer.commission_rate if customer else None)
         minimum = customer.commission_minimum if customer else None

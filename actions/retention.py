@@ -14,6 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions import context
 from bot import retention, runtime
 from bot.kb.playbooks import OTHER, OfferKind, RetentionPlaybook
+from bot.nlu.answers import yes_or_no
+from bot.retention_reasons import match_request_type
 
 log = logging.getLogger(__name__)
 
@@ -158,10 +160,12 @@ class ValidateRetentionForm(FormValidationAction):
             return {"retention_decision": retention.INSIST}
         if intent == "cancel_flow" or retention.says_staying(text):
             return {"retention_decision": retention.STAY}
-        if intent == "affirm":
-            return {"retention_decision": retention.ACCEPTED}
-        if intent == "deny":
-            return {"retention_decision": retention.DECLINED}
+        # Naming the request again ("好吧，我还是要转托管") declines the offer: the procedure, at once.
+        if intent == "request_account_transfer" or match_request_type(text, _playbook()):
+            return {"retention_decision": retention.INSIST}
+        answer = True if intent == "affirm" else False if intent == "deny" else yes_or_no(text)
+        if answer is not None:
+            return {"retention_decision": retention.ACCEPTED if answer else retention.DECLINED}
         if intent in DIGRESSIONS or intent == "request_human":
             return {}
         return {"retention_decision": retention.UNDECIDED}
