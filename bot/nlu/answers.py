@@ -17,6 +17,8 @@ MAX_ANSWER_CHARS = 20
 # Checked first: most refusals contain an agreeing word ("不可以", "不用了好吧", "不需要，谢谢").
 _NO = ("不用", "不要", "不需要", "不必", "算了", "不了", "没必要", "没兴趣", "不感兴趣", "不考虑", "不行",
        "不可以", "不好", "不是", "不对", "错了", "不同意", "拒绝", "免了")
+# Hesitation is neither: "嗯……我再想想" is not a yes.
+_UNSURE = ("想想", "考虑一下", "考虑考虑", "再说", "不确定", "犹豫", "看看再")
 # No "帮我"/"那就": "那就帮我办转户" is not a yes to the offer.
 _YES = ("好的", "好啊", "好吧", "好呀", "可以", "行啊", "行吧", "没问题", "要的", "需要", "提交", "试试", "同意",
         "愿意", "是的", "对的", "嗯", "确认", "无误")
@@ -32,6 +34,8 @@ def yes_or_no(text: str) -> Optional[bool]:
     word = _ASCII.search(folded)
     if any(cue in folded for cue in _NO) or (word and word.group(1) in ("no", "nope")):
         return False
+    if any(cue in folded for cue in _UNSURE):
+        return None
     if any(cue in folded for cue in _YES) or word or folded.rstrip("。！!～~ ") in ("好", "行", "嗯", "对", "是"):
         return True
     return None

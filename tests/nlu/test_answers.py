@@ -23,6 +23,7 @@ def test_refusal_is_no_even_when_it_contains_an_agreeing_word(text):
     "",
     "我觉得你们这个APP的行情刷新太慢了，可以改进一下，我真的等了好久都没有刷新出来",  # long: a new topic
     "notebook",
+    "嗯……我再想想",          # hesitation
 ])
 def test_anything_else_is_no_answer(text):
     assert yes_or_no(text) is None
