@@ -122,8 +122,9 @@ class ValidateComplaintForm(FormValidationAction):
         if requested == "complaint_description":
             description = complaints.description_from(text) or text.strip()
             return {"complaint_description": description} if description else {}
-        refused = intent == "deny" or yes_or_no(text) is False
-        if requested == "complaint_confirmed" and refused and not complaints.find_phone(text):
+        if requested == "complaint_confirmed" and not complaints.find_phone(text) and (
+            intent == "deny" or yes_or_no(text) is False
+        ):
             return {"complaint_description": None, "complaint_confirmed": None}
         if requested == "complaint_confirmed" and self._is_more_detail(tracker):
             earlier = tracker.get_slot("complaint_description") or ""

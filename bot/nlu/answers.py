@@ -29,13 +29,14 @@ _QUESTION = re.compile(r"[?？吗呢]$|怎么|如何|什么|多少|哪|几")
 def yes_or_no(text: str) -> Optional[bool]:
     """True for agreement, False for refusal, None when the reply is not a short yes/no answer."""
     folded = normalise(text).strip().lower()
-    if not folded or len(folded) > MAX_ANSWER_CHARS or _QUESTION.search(folded.rstrip("。！!～~ ")):
+    bare = folded.rstrip("。！!～~ ")  # trailing punctuation: "好。" is "好", "可以吗？" still a question
+    if not folded or len(folded) > MAX_ANSWER_CHARS or _QUESTION.search(bare):
         return None
     word = _ASCII.search(folded)
     if any(cue in folded for cue in _NO) or (word and word.group(1) in ("no", "nope")):
         return False
     if any(cue in folded for cue in _UNSURE):
         return None
-    if any(cue in folded for cue in _YES) or word or folded.rstrip("。！!～~ ") in ("好", "行", "嗯", "对", "是"):
+    if any(cue in folded for cue in _YES) or word or bare in ("好", "行", "嗯", "对", "是"):
         return True
     return None
