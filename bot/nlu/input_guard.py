@@ -3,7 +3,7 @@
 `InputGuard` runs first: it removes markup (a web-chat customer may paste HTML, and script must never
 reach a reply), and bounds very long messages so one paste cannot stall the classifiers.
 `EmptyInputFallback` runs last: a message with nothing to understand (empty, whitespace, emoji or
-punctuation only) is marked `nlu_fallback`, whatever DIET guessed from nothing.
+punctuation only) is marked `nlu_fallback`, whatever the intent classifier guessed from nothing.
 """
 from __future__ import annotations
 

@@ -14,9 +14,7 @@ pipeline:
   - name: bot.nlu.tokenizer.ChineseTokenizer
     dictionary_path: {jieba_dir}
   - name: CountVectorsFeaturizer
-  - name: DIETClassifier
-    epochs: 1
-    entity_recognition: false
+  - name: bot.nlu.intent_classifier.IntentClassifier
   - name: bot.nlu.entities.SecuritiesEntityExtractor
     kb_dir: {kb_dir}
 policies: []
@@ -97,3 +95,11 @@ async def test_trained_pipeline_parses_traditional_chinese(agent):
 async def test_trained_pipeline_survives_odd_input(agent, text):
     result = await agent.parse_message(text)
     assert "intent" in result and isinstance(result["entities"], list)
+
+
+@pytest.mark.model
+async def test_featureless_message_gets_no_intent_instead_of_an_error(agent):
+    # Whitespace has no tokens, so no features: Rasa's own logistic regression raises on it.
+    result = await agent.parse_message("   ")
+    assert result["intent"] == {"name": None, "confidence": 0.0}
+    assert result["intent_ranking"] == []
