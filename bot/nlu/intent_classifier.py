@@ -1,4 +1,11 @@
-"""Rasa's class-balanced logistic regression, safe on messages that have no features.
+"""Rasa's class-balanced logistic regression, trained per FAQ article and safe on featureless messages.
+
+Retrieval intents are trained at the level of their article (`faq/stamp_duty`, `faq/t_plus_one`, …)
+and reported as the intent (`faq`): "faq" spans 40-odd unrelated topics, and one linear boundary
+around all of them is a poor fit, while one per article is a good one (cross-validated weighted F1
+0.934 → 0.940 with the sentence embeddings, docs/nlu.md). An intent's confidence is that of its most
+likely article, so the ranking keeps the order the classifier decided on; the ResponseSelector still
+picks the article to answer with.
 
 An empty or whitespace-only message has no tokens, so the featurizers give it no features; Rasa's
 `LogisticRegressionClassifier` then builds a zero-width row and scikit-learn raises, which takes the
@@ -7,12 +14,15 @@ whole message down. Here such a message gets no intent (confidence 0), and the `
 """
 from __future__ import annotations
 
-from typing import List
+from typing import Dict, List, Tuple
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.utils.tensorflow.constants import RANKING_LENGTH
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix
 
 NO_INTENT = {"name": None, "confidence": 0.0}
 
@@ -25,7 +35,12 @@ def has_features(message: Message) -> bool:
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class IntentClassifier(LogisticRegressionClassifier):
-    """`LogisticRegressionClassifier` that leaves featureless messages without an intent."""
+    """`LogisticRegressionClassifier` over article-level labels; featureless messages get no intent."""
+
+    def _create_training_matrix(self, training_data: TrainingData) -> Tuple[csr_matrix, List[str]]:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        labels = [e.get(INTENT_RESPONSE_KEY) or e.get(INTENT) for e in examples]
+        return self._create_X(examples), labels
 
     def process(self, messages: List[Message]) -> List[Message]:
         featured = [m for m in messages if has_features(m)]
@@ -33,6 +48,23 @@ class IntentClassifier(LogisticRegressionClassifier):
             if message not in featured:
                 message.set(INTENT, dict(NO_INTENT), add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
-        if featured:
-            super().process(featured)
+        if not featured:
+            return messages
+        probabilities = self.clf.predict_proba(self._create_X(featured))
+        for message, row in zip(featured, probabilities):
+            ranking = intent_ranking(self.clf.classes_, row)
+            message.set(INTENT, ranking[0], add_to_output=True)
+            if self.config[RANKING_LENGTH] > 0:
+                ranking = ranking[: self.config[RANKING_LENGTH]]
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
+
+
+def intent_ranking(labels: List[str], probabilities: List[float]) -> List[Dict[str, object]]:
+    """Intents best first, each as confident as its most likely label (`faq/x` counts for `faq`)."""
+    best: Dict[str, float] = {}
+    for label, probability in zip(labels, probabilities):
+        intent = str(label).split("/", 1)[0]
+        best[intent] = max(best.get(intent, 0.0), float(probability))
+    return [{"name": name, "confidence": confidence}
+            for name, confidence in sorted(best.items(), key=lambda item: -item[1])]

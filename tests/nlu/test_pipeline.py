@@ -14,6 +14,7 @@ pipeline:
   - name: bot.nlu.tokenizer.ChineseTokenizer
     dictionary_path: {jieba_dir}
   - name: CountVectorsFeaturizer
+  - name: bot.nlu.sentence_embeddings.SentenceEmbeddingFeaturizer
   - name: bot.nlu.intent_classifier.IntentClassifier
   - name: bot.nlu.entities.SecuritiesEntityExtractor
     kb_dir: {kb_dir}
@@ -35,6 +36,16 @@ nlu:
     - 我想转托管到别的券商
     - 我要销户
     - 怎么转户
+- intent: faq/stamp_duty
+  examples: |
+    - 印花税收多少
+    - 卖股票要交印花税吗
+    - 印花税是单边收吗
+- intent: faq/t_plus_one
+  examples: |
+    - 今天买的股票今天能卖吗
+    - a股是t+1吗
+    - 买入后什么时候可以卖出
 """
 
 
@@ -103,3 +114,12 @@ async def test_featureless_message_gets_no_intent_instead_of_an_error(agent):
     result = await agent.parse_message("   ")
     assert result["intent"] == {"name": None, "confidence": 0.0}
     assert result["intent_ranking"] == []
+
+
+@pytest.mark.model
+async def test_articles_are_learned_separately_but_reported_as_their_intent(agent):
+    result = await agent.parse_message("印花税是买卖都收吗")
+    assert result["intent"]["name"] == "faq"
+    names = [entry["name"] for entry in result["intent_ranking"]]
+    assert names[0] == "faq" and len(names) == len(set(names)) == 3
+    assert all("/" not in name for name in names)
