@@ -3,7 +3,7 @@
 Retrieval intents are trained at the level of their article (`faq/stamp_duty`, `faq/t_plus_one`, …)
 and reported as the intent (`faq`): "faq" spans 40-odd unrelated topics, and one linear boundary
 around all of them is a poor fit, while one per article is a good one (cross-validated weighted F1
-0.934 → 0.940 with the sentence embeddings, docs/nlu.md). An intent's confidence is that of its most
+0.932 → 0.946 with the sentence embeddings, docs/nlu.md). An intent's confidence is that of its most
 likely article, so the ranking keeps the order the classifier decided on; the ResponseSelector still
 picks the article to answer with.
 
