@@ -1,6 +1,6 @@
 """A few-minute stand-in for `make eval` while writing NLU data: the pipeline's intent model (word
-counts, character 1–3-grams, the sentence embedding, class-balanced logistic regression over FAQ
-articles) rebuilt in scikit-learn, 5-fold cross-validated, with the most frequent confusions; --errors lists every misclassified example and
+counts, character 1–3-grams, the sentence embedding, the entity-mention features, class-balanced
+logistic regression over FAQ articles) rebuilt in scikit-learn, 5-fold cross-validated, with the most frequent confusions; --errors lists every misclassified example and
 --fallback what each FallbackClassifier setting would cost and catch.
 
 `make eval` (Rasa's own cross-validation) takes 15–20 minutes on 2 cores; this tracks it within
@@ -24,6 +24,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import classification_report, f1_score
 from sklearn.model_selection import StratifiedKFold
 
+from bot.nlu.entities import SecuritiesEntityExtractor
+from bot.nlu.entity_features import mention_vector
 from bot.nlu.sentence_embeddings import SentenceEncoder
 from bot.nlu.text import normalise
 
@@ -42,22 +44,32 @@ def words(text: str) -> list[str]:
     return [w for w in jieba.lcut(text.lower()) if w.strip()]
 
 
-def embedding_scale() -> float:
+def component_config(suffix: str) -> dict:
     pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
-    return next(float(c["scale"]) for c in pipeline if c["name"].endswith("SentenceEmbeddingFeaturizer"))
+    return next(c for c in pipeline if c["name"].endswith(suffix))
 
 
-def pipeline_like_features(train: list[str], test: list[str], embeddings: dict[str, np.ndarray]):
+def mention_features(texts: list[str]) -> dict[str, np.ndarray]:
+    extractor = SecuritiesEntityExtractor.from_kb({})
+    return {t: mention_vector([e["entity"] for e in extractor.extract(t)])[0] for t in set(texts)}
+
+
+def pipeline_like_features(train: list[str], test: list[str], embeddings: dict[str, np.ndarray],
+                           mentions: dict[str, np.ndarray]):
     """The features of config.yml, as the intent classifier sees them inside Rasa."""
     word_counts = CountVectorizer(tokenizer=words, token_pattern=None)
     char_counts = CountVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, lowercase=True)
-    scale = embedding_scale()
+    scale = float(component_config("SentenceEmbeddingFeaturizer")["scale"])
 
     def dense(texts: list[str]):
         return csr_matrix(np.stack([embeddings[t] for t in texts]) * scale)
 
-    x_train = hstack([word_counts.fit_transform(train), char_counts.fit_transform(train), dense(train)])
-    x_test = hstack([word_counts.transform(test), char_counts.transform(test), dense(test)])
+    def entity_kinds(texts: list[str]):
+        return csr_matrix(np.stack([mentions[t] for t in texts]))
+
+    x_train = hstack([word_counts.fit_transform(train), char_counts.fit_transform(train), dense(train),
+                      entity_kinds(train)])
+    x_test = hstack([word_counts.transform(test), char_counts.transform(test), dense(test), entity_kinds(test)])
     return x_train.tocsr(), x_test.tocsr()
 
 
@@ -65,15 +77,17 @@ def cross_validated_probabilities(texts: list[str], labels: list[str]) -> tuple[
     """Out-of-fold probabilities per intent (an intent as likely as its most likely label)."""
     encoded = SentenceEncoder.shared().encode(texts)
     embeddings = dict(zip(texts, encoded))
+    mentions = mention_features(texts)
+    regularisation = float(component_config("IntentClassifier").get("C", 1.0))
     intents = [label.split("/")[0] for label in labels]
     classes = np.array(sorted(set(intents)))
     probabilities = np.zeros((len(texts), len(classes)))
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
     for train, test in folds.split(texts, intents):
         x_train, x_test = pipeline_like_features(
-            [texts[i] for i in train], [texts[i] for i in test], embeddings
+            [texts[i] for i in train], [texts[i] for i in test], embeddings, mentions
         )
-        model = LogisticRegression(max_iter=1000, class_weight="balanced", random_state=42)
+        model = LogisticRegression(C=regularisation, max_iter=1000, class_weight="balanced", random_state=42)
         model.fit(x_train, [labels[i] for i in train])
         label_intents = np.array([str(c).split("/")[0] for c in model.classes_])
         fold = model.predict_proba(x_test)

@@ -9,6 +9,7 @@ has the same length as the message, so offsets always point into what the custom
 from __future__ import annotations
 
 import re
+import typing
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple
@@ -29,8 +30,8 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.kb.entities import ENTITIES_FILE, EntityCatalogue, load_entities
-from bot.nlu.numbers import find_order_mentions
+from bot.kb.entities import ENTITIES_FILE, SECTIONS, EntityCatalogue, load_entities
+from bot.nlu.numbers import Kind, find_order_mentions
 from bot.nlu.text import normalise
 from bot.settings import PROJECT_ROOT, get_settings
 
@@ -42,6 +43,8 @@ Span = Tuple[int, int]
 NAME_FREQUENCY = 200_000
 PHONE = re.compile(r"(?<!\d)1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)")  # 13812345678, 139 1234 5678
 TICKET_ID = re.compile(r"(?<![A-Za-z0-9])(?:CP|RT)-\d{8}-\d{4}(?!\d)", re.IGNORECASE)
+# Every entity type `extract` can return: kb names, identifiers by pattern, order details.
+ENTITY_TYPES: Tuple[str, ...] = (*SECTIONS.values(), "phone", "ticket_id", *typing.get_args(Kind))
 STOCK_CODE = re.compile(r"(?<![A-Za-z0-9])(?:sh|sz|bj)?(\d{6})(?:\.(?:sh|sz|bj))?(?![A-Za-z0-9])", re.IGNORECASE)
 
 
@@ -133,6 +136,11 @@ class SecuritiesEntityExtractor(GraphComponent, EntityExtractorMixin):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SecuritiesEntityExtractor:
+        return cls.from_kb(config)
+
+    @classmethod
+    def from_kb(cls, config: Dict[Text, Any]) -> SecuritiesEntityExtractor:
+        """An extractor over the configured kb's `entities.yml` (its matcher shared per file version)."""
         entities_file = (resolve_kb_dir(config.get("kb_dir")) / ENTITIES_FILE).resolve()
         return cls(config, _matcher(entities_file, entities_file.stat().st_mtime_ns))
 

