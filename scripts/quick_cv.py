@@ -3,8 +3,9 @@ counts, character 1–3-grams, the sentence embedding, the entity-mention featur
 logistic regression over FAQ articles) rebuilt in scikit-learn, 5-fold cross-validated, with the most frequent confusions; --errors lists every misclassified example and
 --fallback what each FallbackClassifier setting would cost and catch.
 
-`make eval` (Rasa's own cross-validation) takes 15–20 minutes on 2 cores; this tracks it within
-about one point, so a data change can be checked first.
+`make eval` (Rasa's own cross-validation) takes about 46 minutes on 2 cores; this takes 5–10 and reads
+about 0.8 points higher, because its character n-grams span jieba's word boundaries and Rasa's
+`char_wb` features stop at them (docs/nlu.md), so a data change can be checked here first.
 
     .venv/bin/python scripts/quick_cv.py [--errors] [--fallback]
 """
