@@ -14,11 +14,18 @@ pipeline:
   - name: bot.nlu.tokenizer.ChineseTokenizer
     dictionary_path: {jieba_dir}
   - name: CountVectorsFeaturizer
+    alias: words
+  - name: bot.nlu.char_ngrams.SentenceCharNgramFeaturizer
+    alias: chars
+    min_df: 1
   - name: bot.nlu.sentence_embeddings.SentenceEmbeddingFeaturizer
+    alias: embedding
   - name: bot.nlu.entity_features.EntityMentionFeaturizer
+    alias: mentions
     kb_dir: {kb_dir}
   - name: bot.nlu.intent_classifier.IntentClassifier
     C: 3
+    featurizers: [words, chars, embedding, mentions]
   - name: bot.nlu.entities.SecuritiesEntityExtractor
     kb_dir: {kb_dir}
 policies: []
