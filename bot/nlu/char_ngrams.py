@@ -9,7 +9,7 @@ moved cross-validated intent F1 from 0.943 to 0.95 (docs/nlu.md).
 
 It gives a sentence feature only: its n-grams do not line up with tokens, and the classifiers that
 read sequence features (the ResponseSelector) keep Rasa's token-aligned counts. Like the other
-sentence featurizers, a message without tokens (whitespace) gets no features.
+sentence featurizers (`bot.nlu.sentence_featurizer`), only messages with tokens get features.
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.sparse_featurizer.sparse_featurizer import SparseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.exceptions import InvalidConfigException
@@ -29,6 +28,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import CountVectorizer
 
+from bot.nlu.sentence_featurizer import SentenceFeaturizerSteps, tokenised
 from bot.nlu.text import normalise
 
 _VOCABULARY_FILE = "vocabulary.json"
@@ -51,7 +51,7 @@ def char_vectorizer(config: Dict[Text, Any], vocabulary: Optional[Sequence[str]]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True)
-class SentenceCharNgramFeaturizer(SparseFeaturizer, GraphComponent):
+class SentenceCharNgramFeaturizer(SentenceFeaturizerSteps, SparseFeaturizer, GraphComponent):
     """Counts the character n-grams of the whole normalised sentence (vocabulary learnt in training)."""
 
     @classmethod
@@ -119,7 +119,7 @@ class SentenceCharNgramFeaturizer(SparseFeaturizer, GraphComponent):
         return cls(config, model_storage, resource, execution_context, vocabulary)
 
     def train(self, training_data: TrainingData) -> Resource:
-        texts = [sentence_form(m.get(TEXT)) for m in training_data.training_examples if _has_tokens(m)]
+        texts = [sentence_form(m.get(TEXT)) for m in tokenised(training_data.training_examples)]
         vocabulary: List[str] = []
         if texts:
             vectorizer = char_vectorizer(self._config)
@@ -133,24 +133,10 @@ class SentenceCharNgramFeaturizer(SparseFeaturizer, GraphComponent):
             (directory / _VOCABULARY_FILE).write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
         return self._resource
 
-    def process(self, messages: List[Message]) -> List[Message]:
-        self._featurize(messages)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._featurize(training_data.training_examples)
-        return training_data
-
-    def _featurize(self, messages: Sequence[Message]) -> None:
-        if self._vectorizer is None:
+    def _featurize(self, messages: List[Message]) -> None:
+        if self._vectorizer is None or not messages:
             return
-        featured = [m for m in messages if _has_tokens(m)]
-        if not featured:
-            return
-        rows = self._vectorizer.transform([sentence_form(m.get(TEXT)) for m in featured])
-        for index, message in enumerate(featured):
+        rows = self._vectorizer.transform([sentence_form(m.get(TEXT)) for m in messages])
+        for index, message in enumerate(messages):
             self.add_features_to_message(sequence=None, sentence=rows[index].tocoo(), attribute=TEXT, message=message)
 
-
-def _has_tokens(message: Message) -> bool:
-    return bool(message.get(TEXT) and message.get(TOKENS_NAMES[TEXT]))

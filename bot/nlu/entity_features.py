@@ -8,27 +8,24 @@ rare names and digits; the kb knows them. So the intent classifier gets one feat
 a stock added to `kb/entities.yml` counts at once (cross-validated weighted F1 +0.2 points,
 docs/nlu.md).
 
-Like the other sentence-level featurizers, only messages with tokens get features: a featureless
-message (whitespace) must stay featureless for the classifiers downstream.
+Like the other sentence-level featurizers (`bot.nlu.sentence_featurizer`), only messages with
+tokens get features.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence, Text, Type
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.sparse_featurizer.sparse_featurizer import SparseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import ENTITY_ATTRIBUTE_TYPE, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import coo_matrix
 
 from bot.nlu.entities import ENTITY_TYPES, SecuritiesEntityExtractor
+from bot.nlu.sentence_featurizer import StatelessSentenceFeaturizer
 
 
 def mention_vector(types: Sequence[str]) -> np.ndarray:
@@ -37,7 +34,7 @@ def mention_vector(types: Sequence[str]) -> np.ndarray:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class EntityMentionFeaturizer(SparseFeaturizer, GraphComponent):
+class EntityMentionFeaturizer(StatelessSentenceFeaturizer, SparseFeaturizer, GraphComponent):
     """Adds a sentence feature: which entity types the kb-driven extractor finds in the text."""
 
     @classmethod
@@ -60,28 +57,8 @@ class EntityMentionFeaturizer(SparseFeaturizer, GraphComponent):
         super().__init__(name, config)
         self._extractor = SecuritiesEntityExtractor.from_kb(config)
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "EntityMentionFeaturizer":
-        return cls({**cls.get_default_config(), **config}, execution_context.node_name)
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        self._featurize(messages)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._featurize(training_data.training_examples)
-        return training_data
-
-    def _featurize(self, messages: Sequence[Message]) -> None:
+    def _featurize(self, messages: List[Message]) -> None:
         for message in messages:
-            if not (message.get(TEXT) and message.get(TOKENS_NAMES[TEXT])):
-                continue
             types = [e[ENTITY_ATTRIBUTE_TYPE] for e in self._extractor.extract(message.get(TEXT))]
             sentence = coo_matrix(mention_vector(types))
             self.add_features_to_message(sequence=None, sentence=sentence, attribute=TEXT, message=message)

@@ -23,18 +23,15 @@ from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Sequence, Text, Type
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.sentence_featurizer import StatelessSentenceFeaturizer
 from bot.nlu.text import normalise
 
 # Training, cross-validation folds and a reloaded model embed the same sentences again and again;
@@ -85,7 +82,7 @@ class SentenceEncoder:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
+class SentenceEmbeddingFeaturizer(StatelessSentenceFeaturizer, DenseFeaturizer, GraphComponent):
     """Adds a multilingual-e5-small sentence vector to the text of each message."""
 
     @classmethod
@@ -109,30 +106,10 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         super().__init__(name, config)
         self._scale = float(config["scale"])
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "SentenceEmbeddingFeaturizer":
-        return cls({**cls.get_default_config(), **config}, execution_context.node_name)
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        self._featurize(messages)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._featurize(training_data.training_examples)
-        return training_data
-
-    def _featurize(self, messages: Sequence[Message]) -> None:
-        # Only messages with tokens: a featureless message (whitespace) must stay featureless.
-        with_text = [m for m in messages if m.get(TEXT) and m.get(TOKENS_NAMES[TEXT])]
-        if not with_text:
+    def _featurize(self, messages: List[Message]) -> None:
+        if not messages:
             return
-        vectors = SentenceEncoder.shared().encode([normalise(m.get(TEXT)) for m in with_text])
-        for message, vector in zip(with_text, vectors):
+        vectors = SentenceEncoder.shared().encode([normalise(m.get(TEXT)) for m in messages])
+        for message, vector in zip(messages, vectors):
             sentence = (vector * self._scale).reshape(1, -1).astype(np.float32)
             self.add_features_to_message(sequence=None, sentence=sentence, attribute=TEXT, message=message)
