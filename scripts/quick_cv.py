@@ -1,11 +1,12 @@
 """A few-minute stand-in for `make eval` while writing NLU data: the pipeline's intent model (word
-counts, character 1–3-grams, the sentence embedding, the entity-mention features, class-balanced
-logistic regression over FAQ articles) rebuilt in scikit-learn, 5-fold cross-validated, with the most frequent confusions; --errors lists every misclassified example and
+counts, the sentence's character 1–3-grams, the sentence embedding, the entity-mention features,
+class-balanced logistic regression over FAQ articles) rebuilt in scikit-learn, 5-fold
+cross-validated, with the most frequent confusions; --errors lists every misclassified example and
 --fallback what each FallbackClassifier setting would cost and catch.
 
-`make eval` (Rasa's own cross-validation) takes about 46 minutes on 2 cores; this takes 5–10 and reads
-about 0.8 points higher, because its character n-grams span jieba's word boundaries and Rasa's
-`char_wb` features stop at them (docs/nlu.md), so a data change can be checked here first.
+`make eval` (Rasa's own cross-validation) takes about an hour on 2 cores; this takes 5–10 minutes,
+so a data change can be checked here first. It leaves out the RegexFeaturizer's few pattern
+features; otherwise its features are the intent classifier's (docs/nlu.md).
 
     .venv/bin/python scripts/quick_cv.py [--errors] [--fallback]
 """
