@@ -12,7 +12,7 @@ export RASA_TOKEN ?= demo-rasa-token
 # reaches the model only through domain/faq_responses.yml, regenerated from it.
 TRAINING_INPUTS := config.yml $(shell find data domain bot/nlu -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: install run test test-fast train validate kb-check eval bench clean browser
+.PHONY: install run test test-fast train validate kb-check eval eval-nlu eval-converse bench clean browser
 
 install: $(VENV)/.installed
 
@@ -51,6 +51,13 @@ test-fast: $(VENV)/.installed
 
 eval: $(MODEL)
 	scripts/eval.sh
+
+# The two halves of `make eval`: the cross-validation trains its own fold models and needs no model.
+eval-nlu: domain/faq_responses.yml | $(VENV)/.installed
+	scripts/eval.sh nlu
+
+eval-converse: $(MODEL)
+	scripts/eval.sh converse
 
 bench: $(MODEL)
 	scripts/with_bot.sh $(PY) scripts/bench.py

@@ -54,26 +54,37 @@ class IntentClassifier(LogisticRegressionClassifier):
         super().__init__(config, *args, **kwargs)
         self.clf.set_params(C=float(self.config["C"]))
 
+    @property
+    def _featurizers(self) -> Optional[List[Text]]:
+        """The configured featurizers, or None (Rasa's "all of them") when the list is empty."""
+        return self.config[FEATURIZERS] or None
+
     def _create_X(self, messages: List[Message]) -> csr_matrix:
-        featurizers = self.config[FEATURIZERS] or None
-        rows = [hstack([csr_matrix(f.features) for f in sentence_features(m, featurizers)]) for m in messages]
-        return vstack(rows).tocsr()
+        return self._stack([sentence_features(m, self._featurizers) for m in messages])
+
+    @staticmethod
+    def _stack(rows: List[List[Features]]) -> csr_matrix:
+        return vstack([hstack([csr_matrix(f.features) for f in row]) for row in rows]).tocsr()
 
     def _create_training_matrix(self, training_data: TrainingData) -> Tuple[csr_matrix, List[str]]:
-        featurizers = self.config[FEATURIZERS] or None
-        examples = [e for e in training_data.intent_examples if e.get(INTENT) and has_features(e, featurizers)]
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and has_features(e, self._featurizers)]
         labels = [e.get(INTENT_RESPONSE_KEY) or e.get(INTENT) for e in examples]
         return self._create_X(examples), labels
 
     def process(self, messages: List[Message]) -> List[Message]:
-        featured = [m for m in messages if has_features(m, self.config[FEATURIZERS] or None)]
+        featured: List[Message] = []
+        rows: List[List[Features]] = []
         for message in messages:
-            if message not in featured:
+            features = sentence_features(message, self._featurizers)
+            if features:
+                featured.append(message)
+                rows.append(features)
+            else:
                 message.set(INTENT, dict(NO_INTENT), add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
         if not featured:
             return messages
-        probabilities = self.clf.predict_proba(self._create_X(featured))
+        probabilities = self.clf.predict_proba(self._stack(rows))
         for message, row in zip(featured, probabilities):
             ranking = intent_ranking(self.clf.classes_, row)
             message.set(INTENT, ranking[0], add_to_output=True)
