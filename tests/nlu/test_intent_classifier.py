@@ -39,3 +39,48 @@ def test_message_without_the_chosen_features_counts_as_featureless(model_storage
     message = message_with_features([("words", 3)])
     classifier.process([message])
     assert message.get(INTENT) == {"name": None, "confidence": 0.0}
+
+
+def training_data_with_features():
+    """Two intents and two FAQ articles, each told apart by its own feature column."""
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    messages = []
+    for column, intent in enumerate(["greet", "thank", "faq", "faq"]):
+        for copy in range(6):
+            vector = np.zeros((1, 4))
+            vector[0, column] = 1.0 + copy / 10
+            message = Message({TEXT: f"{intent} {column} {copy}", INTENT: intent})
+            if intent == "faq":
+                message.set("intent_response_key", f"faq/article{column}")
+            message.add_features(Features(csr_matrix(vector), FEATURE_TYPE_SENTENCE, TEXT, "words"))
+            messages.append(message)
+    return TrainingData(messages)
+
+
+def test_network_shares_the_vote_and_survives_persistence(model_storage, resource, execution_context):
+    config = {**IntentClassifier.get_default_config(), "mlp_weight": 0.25, "mlp_hidden_units": 8, "mlp_epochs": 200}
+    trained = IntentClassifier.create(config, model_storage, resource, execution_context)
+    trained.train(training_data_with_features())
+    loaded = IntentClassifier.load(config, model_storage, resource, execution_context)
+    assert loaded.network is not None and list(loaded.network.classes_) == list(loaded.clf.classes_)
+
+    x = csr_matrix(np.array([[0.0, 0.0, 1.05, 0.0]]))
+    expected = 0.75 * loaded.clf.predict_proba(x) + 0.25 * loaded.network.predict_proba(x)
+    assert np.allclose(loaded._probabilities(x), expected)
+    assert not np.allclose(expected, loaded.clf.predict_proba(x))  # the network really votes
+
+    message = Message({TEXT: "faq"})
+    message.add_features(Features(x, FEATURE_TYPE_SENTENCE, TEXT, "words"))
+    loaded.process([message])
+    assert message.get(INTENT)["name"] == "faq"
+
+
+def test_without_a_network_weight_only_the_regression_is_trained(model_storage, resource, execution_context):
+    config = IntentClassifier.get_default_config()
+    trained = IntentClassifier.create(config, model_storage, resource, execution_context)
+    trained.train(training_data_with_features())
+    loaded = IntentClassifier.load(config, model_storage, resource, execution_context)
+    x = csr_matrix(np.array([[1.0, 0.0, 0.0, 0.0]]))
+    assert loaded.network is None
+    assert np.allclose(loaded._probabilities(x), loaded.clf.predict_proba(x))
