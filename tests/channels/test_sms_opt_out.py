@@ -86,6 +86,9 @@ async def test_a_proactive_message_queued_before_the_opt_out_is_not_sent(make_se
 
 async def test_a_customer_who_opted_out_still_gets_answers_to_own_questions(sms_server, gateway, bot):
     await sms_server.sms("TD")
+    # The confirmation and the answer are independent sends: wait for the first before asking, or
+    # under load the answer can reach the gateway first.
+    assert await eventually(lambda: gateway.texts_to(UNKNOWN_PHONE)) == [CONFIRMATION]
     await sms_server.sms("佣金多少")
     await eventually(lambda: len(gateway.texts_to(UNKNOWN_PHONE)) == 2)
     assert gateway.texts_to(UNKNOWN_PHONE)[1] == "【示例证券】收到：佣金多少"
