@@ -83,12 +83,16 @@ class IntentClassifier(LogisticRegressionClassifier):
         return float(self.config["mlp_weight"])
 
     def train(self, training_data: TrainingData) -> Resource:
-        resource = super().train(training_data)  # fits and persists the regression
-        if self._network_weight > 0 and hasattr(self.clf, "classes_"):
-            x, labels = self._create_training_matrix(training_data)
+        # The parent's steps, with the training matrix built once for both models.
+        x, labels = self._create_training_matrix(training_data)
+        if x.shape[0] == 0:
+            return self._resource
+        self.clf.fit(x, labels)
+        self.persist()
+        if self._network_weight > 0:
             self.network = fit_network(x, labels, self.config)
             self._persist_network()
-        return resource
+        return self._resource
 
     def _persist_network(self) -> None:
         import skops.io as sio
