@@ -1,6 +1,7 @@
 """A few-minute stand-in for `make eval` while writing NLU data: the pipeline's intent model (word
 counts, the sentence's character 1–3-grams, the sentence embedding, the entity-mention features,
-class-balanced logistic regression over FAQ articles blended with the one-layer network) rebuilt
+class-balanced logistic regression over FAQ articles blended with the one-layer network and the
+regression on the encoders' vectors) rebuilt
 in scikit-learn, 5-fold cross-validated, with the most frequent confusions; --errors lists every
 misclassified example and --fallback what each FallbackClassifier setting would cost and catch.
 
@@ -8,7 +9,7 @@ misclassified example and --fallback what each FallbackClassifier setting would 
 so a data change can be checked here first. It leaves out the RegexFeaturizer's few pattern
 features; otherwise its features are the intent classifier's (docs/nlu.md).
 
-    .venv/bin/python scripts/quick_cv.py [--errors] [--fallback]
+    .venv/bin/python scripts/quick_cv.py [--errors] [--fallback] [--split N]
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from sklearn.model_selection import StratifiedKFold
 from bot.nlu.entities import SecuritiesEntityExtractor
 from bot.nlu.entity_features import mention_vector
 from bot.nlu.intent_classifier import IntentClassifier, fit_network
-from bot.nlu.sentence_embeddings import SentenceEncoder
+from bot.nlu.sentence_embeddings import ENCODERS, E5Encoder
 from bot.nlu.text import normalise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,17 +77,31 @@ def pipeline_like_features(train: list[str], test: list[str], embeddings: dict[s
     return x_train.tocsr(), x_test.tocsr()
 
 
-def cross_validated_probabilities(texts: list[str], labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def embedding_vote_features(texts: list[str], config: dict) -> np.ndarray | None:
+    """The vectors the intent classifier's embedding regression reads (config.yml), or None without one."""
+    if not (config["embedding_featurizers"] and float(config["embedding_weight"]) > 0):
+        return None
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    blocks = []
+    for alias in config["embedding_featurizers"]:
+        featurizer = next(c for c in pipeline if c.get("alias") == alias)
+        encoder = ENCODERS[featurizer.get("encoder", "e5")].shared()
+        blocks.append(encoder.encode(texts) * float(featurizer.get("scale", 10.0)))
+    return np.hstack(blocks)
+
+
+def cross_validated_probabilities(texts: list[str], labels: list[str], split: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold probabilities per intent (an intent as likely as its most likely label)."""
-    encoded = SentenceEncoder.shared().encode(texts)
+    encoded = E5Encoder.shared().encode(texts)
     embeddings = dict(zip(texts, encoded))
     mentions = mention_features(texts)
     config = {**IntentClassifier.get_default_config(), **component_config("IntentClassifier")}
     regularisation, network_weight = float(config["C"]), float(config["mlp_weight"])
+    encoder_vectors = embedding_vote_features(texts, config)
     intents = [label.split("/")[0] for label in labels]
     classes = np.array(sorted(set(intents)))
     probabilities = np.zeros((len(texts), len(classes)))
-    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    folds = StratifiedKFold(5, shuffle=True, random_state=split)
     for train, test in folds.split(texts, intents):
         x_train, x_test = pipeline_like_features(
             [texts[i] for i in train], [texts[i] for i in test], embeddings, mentions
@@ -98,6 +113,12 @@ def cross_validated_probabilities(texts: list[str], labels: list[str]) -> tuple[
         if network_weight > 0:  # the intent classifier's blend with its network
             network = fit_network(x_train, [labels[i] for i in train], config)
             fold = (1 - network_weight) * fold + network_weight * network.predict_proba(x_test)
+        if encoder_vectors is not None:  # … and with its regression on the encoders' vectors
+            vote = LogisticRegression(C=float(config["embedding_C"]), max_iter=2000, class_weight="balanced",
+                                      random_state=42)
+            vote.fit(encoder_vectors[train], [labels[i] for i in train])
+            weight = float(config["embedding_weight"])
+            fold = (1 - weight) * fold + weight * vote.predict_proba(encoder_vectors[test])
         for column, intent in enumerate(classes):
             probabilities[test, column] = fold[:, label_intents == intent].max(axis=1)
     return probabilities, classes
@@ -122,6 +143,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--errors", action="store_true", help="list every misclassified example")
     parser.add_argument("--fallback", action="store_true", help="compare FallbackClassifier settings")
+    parser.add_argument("--split", type=int, default=0,
+                        help="seed of the 5-fold split: the same seed gives the same folds, for paired comparisons")
     args = parser.parse_args()
 
     jieba.setLogLevel(60)
@@ -129,7 +152,7 @@ def main() -> None:
         jieba.load_userdict(str(dictionary))
     texts, labels = load_examples(ROOT / "data" / "nlu")
     intents = [label.split("/")[0] for label in labels]
-    probabilities, classes = cross_validated_probabilities(texts, labels)
+    probabilities, classes = cross_validated_probabilities(texts, labels, args.split)
     predicted = list(classes[probabilities.argmax(axis=1)])
 
     print(f"{len(texts)} examples, weighted F1 {f1_score(intents, predicted, average='weighted'):.3f}")
