@@ -153,12 +153,11 @@ class IntentClassifier(LogisticRegressionClassifier):
         All three models are trained on the same labels, so their columns (`classes_`) line up.
         """
         probabilities = self.clf.predict_proba(x)
-        if self.network is not None and self._network_weight > 0:
-            weight = self._network_weight
-            probabilities = (1 - weight) * probabilities + weight * self.network.predict_proba(x)
-        if self.embedding_regression is not None and self._embedding_weight > 0 and embeddings is not None:
-            weight = self._embedding_weight
-            probabilities = (1 - weight) * probabilities + weight * self.embedding_regression.predict_proba(embeddings)
+        voters = ((self.network, x, self._network_weight),
+                  (self.embedding_regression, embeddings, self._embedding_weight))
+        for model, features, weight in voters:
+            if model is not None and features is not None and weight > 0:
+                probabilities = (1 - weight) * probabilities + weight * model.predict_proba(features)
         return probabilities
 
     @property
