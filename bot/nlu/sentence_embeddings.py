@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Sequence, Text, Type
+from typing import Any, Dict, List, Sequence, Text, Type
 
 import numpy as np
 from rasa.engine.graph import GraphComponent
