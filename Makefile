@@ -8,9 +8,10 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export BOT_IDENTITY_SECRET ?= demo-identity-secret-change-me-in-production
 export RASA_TOKEN ?= demo-rasa-token
-# Training inputs: any change retrains (with --force: Rasa's cache misses dictionary edits). The kb
-# reaches the model only through domain/faq_responses.yml, regenerated from it.
-TRAINING_INPUTS := config.yml $(shell find data domain bot/nlu -type f -not -path '*/__pycache__/*' 2>/dev/null)
+# Training inputs: any change retrains (with --force: Rasa's cache misses dictionary edits). Answers are
+# read from kb/ when a customer asks, so editing an article needs no training; the entity catalogue
+# is read by the NLU.
+TRAINING_INPUTS := config.yml kb/entities.yml $(shell find data domain bot/nlu -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
 .PHONY: install run test test-fast train validate kb-check eval eval-nlu eval-converse bench clean browser
 
@@ -22,18 +23,15 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
 	touch $@
 
-domain/faq_responses.yml: $(shell find kb -type f 2>/dev/null) | $(VENV)/.installed
-	$(PY) -m bot.kb nlu-responses $@
-
 kb-check: $(VENV)/.installed
 	$(PY) -m bot.kb check
 
-validate: $(VENV)/.installed domain/faq_responses.yml
+validate: $(VENV)/.installed
 	$(RASA) data validate --fail-on-warnings --domain domain --data data --config config.yml
 
 train: $(MODEL)
 
-$(MODEL): domain/faq_responses.yml $(TRAINING_INPUTS) | $(VENV)/.installed
+$(MODEL): $(TRAINING_INPUTS) | $(VENV)/.installed
 	$(RASA) train --force --domain domain --data data --config config.yml --out models --fixed-model-name assistant
 
 run: $(MODEL)
@@ -53,7 +51,7 @@ eval: $(MODEL)
 	scripts/eval.sh
 
 # The two halves of `make eval`: the cross-validation trains its own fold models and needs no model.
-eval-nlu: domain/faq_responses.yml | $(VENV)/.installed
+eval-nlu: | $(VENV)/.installed
 	scripts/eval.sh nlu
 
 eval-converse: $(MODEL)

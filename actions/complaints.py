@@ -22,6 +22,7 @@ from bot.store.tickets import TicketDraft
 log = logging.getLogger(__name__)
 
 ON_FILE = "on_file"  # the identified customer's phone on file is used for the call-back
+NO_PHONE = "declined"  # the customer gave no call-back number; the ticket is filed without one
 COMPLAINT_SLOTS = ("complaint_description", "complaint_category", "complaint_time", "complaint_contact",
                    "complaint_confirmed")
 DIGRESSIONS = {"faq", "calc_fee", "ask_my_tier", "ask_my_commission", "ask_investment_advice", "bot_challenge"}
@@ -42,11 +43,18 @@ def _phone_on_file(tracker: Tracker) -> Optional[str]:
 
 def _contact_phone(tracker: Tracker) -> Optional[str]:
     contact = tracker.get_slot("complaint_contact")
+    if contact == NO_PHONE:
+        return None
     return _phone_on_file(tracker) if contact == ON_FILE else contact
 
 
 class ActionComplaintStart(Action):
-    """Apologises first and reads whatever the customer already said (what happened, when, a phone)."""
+    """Files only what was asked: a specific grievance starts the form, anything else is asked first.
+
+    A grievance about the firm apologises and reads whatever the customer already said (what happened,
+    when, a phone). A market lament gets empathy and no form; an unclear message one question, whose
+    answer ("我要投诉" or "只是咨询") decides.
+    """
 
     def name(self) -> Text:
         return "action_complaint_start"
@@ -54,13 +62,29 @@ class ActionComplaintStart(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         catalogue = _catalogue()
         text = context.text(tracker)
+        asked = context.intent(tracker) == "complain"
+        route = complaints.route(text, context.intent_confidence(tracker), catalogue) if asked else complaints.FILE
+        if route != complaints.FILE:
+            message = catalogue.messages.clarify if route == complaints.CLARIFY else catalogue.messages.market_lament
+            dispatcher.utter_message(text=message, buttons=[
+                {"title": "我要投诉", "payload": "/complain"},
+                {"title": "只是咨询" if route == complaints.CLARIFY else "转人工",
+                 "payload": "/deny" if route == complaints.CLARIFY else "/request_human"},
+            ])
+            return [SlotSet("complaint_route", route), SlotSet("complaint_earlier_text", text)]
         dispatcher.utter_message(text=catalogue.messages.apology)
         if complaints.sounds_angry(text, catalogue):
             context.say(dispatcher, "angry_handoff")
             queue_for_human(CollectingDispatcher(), tracker, reason="angry_customer")
-        description = complaints.description_from(text) if context.intent(tracker) == "complain" else None
+        description = complaints.description_from(text) if asked else None
+        if asked and description is None and tracker.get_slot("complaint_route") in (complaints.CLARIFY,
+                                                                                      complaints.LAMENT):
+            # "我要投诉" after the clarifying question: what happened is what they said before it.
+            description = complaints.description_from(tracker.get_slot("complaint_earlier_text") or "")
         phone = complaints.find_phone(text) or (ON_FILE if _phone_on_file(tracker) else None)
         events = [SlotSet(s, None) for s in COMPLAINT_SLOTS] + [
+            SlotSet("complaint_route", complaints.FILE),
+            SlotSet("complaint_earlier_text", None),
             SlotSet("complaint_draft_id", uuid.uuid4().hex),
             SlotSet("complaint_pending", False),
             SlotSet("handover_to_complaint", False),
@@ -87,7 +111,10 @@ class ActionAskComplaintContact(Action):
         return "action_ask_complaint_contact"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
-        dispatcher.utter_message(text=_catalogue().messages.ask_phone)
+        messages = _catalogue().messages
+        # Once the time is known, the question asks only for what is still missing.
+        dispatcher.utter_message(text=messages.ask_phone_only if tracker.get_slot("complaint_time") else
+                                 messages.ask_phone)
         return []
 
 
@@ -136,7 +163,9 @@ class ValidateComplaintForm(FormValidationAction):
         text = context.text(tracker)
         if context.intent(tracker) in ("affirm", "deny") or complaints.find_phone(text):
             return False
-        return len(text.strip()) >= 6 and yes_or_no(text) is None
+        # "昨天上午十点左右" answers the summary's missing time; it is not more of the story.
+        rest = text.replace(complaints.find_time(text) or "", "")
+        return len(rest.strip(" ，,。.！!")) >= 6 and yes_or_no(text) is None
 
     async def validate_complaint_description(self, value: Any, dispatcher: CollectingDispatcher,
                                              tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
@@ -145,29 +174,37 @@ class ValidateComplaintForm(FormValidationAction):
         category = complaints.category_for(value, _catalogue())
         return {"complaint_description": value, "complaint_category": category.id}
 
-    async def extract_complaint_time(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: DomainDict) -> Dict[Text, Any]:
-        found = complaints.find_time(context.text(tracker))
-        return {"complaint_time": found} if found else {}
-
     async def extract_complaint_contact(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                         domain: DomainDict) -> Dict[Text, Any]:
+        """The call-back number, a refusal to give one, and the time, whenever they are said.
+
+        The time is not a required slot (its extractor would never run), so it is read here, the
+        extraction every turn of the form runs.
+        """
         text = context.text(tracker)
+        found: Dict[Text, Any] = {}
+        when = complaints.find_time(text)
+        if when:
+            found["complaint_time"] = when
         phone = complaints.find_phone(text)
+        requested = tracker.get_slot("requested_slot")
         if phone:
-            return {"complaint_contact": phone, "complaint_confirmed": None}
-        if tracker.get_slot("requested_slot") == "complaint_contact" and _phone_on_file(tracker) and any(
+            found.update(complaint_contact=phone, complaint_confirmed=None)
+        elif requested == "complaint_contact" and complaints.declines_phone(text, _catalogue()):
+            dispatcher.utter_message(text=_catalogue().messages.no_phone)
+            found["complaint_contact"] = NO_PHONE
+        elif requested == "complaint_contact" and _phone_on_file(tracker) and any(
             w in text for w in ("预留", "原来的", "账户上的", "就用这个")
         ):
-            return {"complaint_contact": ON_FILE}
-        return {}
+            found["complaint_contact"] = ON_FILE
+        return found
 
     async def extract_complaint_confirmed(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: DomainDict) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "complaint_confirmed":
             return {}
         text = context.text(tracker)
-        if complaints.find_phone(text):
+        if complaints.find_phone(text) or complaints.find_time(text):
             return {}  # a correction: the summary is shown again
         if context.intent(tracker) == "affirm" or yes_or_no(text):
             return {"complaint_confirmed": "yes"}

@@ -155,19 +155,22 @@ class ValidateRetentionForm(FormValidationAction):
                                          domain: DomainDict) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "retention_decision":
             return {}
-        text, intent = context.text(tracker), context.intent(tracker)
-        if intent == "insist_on_leaving" or retention.refuses_persuasion(text, _playbook()):
+        text, intent, playbook = context.text(tracker), context.intent(tracker), _playbook()
+        # Going ahead is read first: "算了，我还是要办" holds 算了, and "还是转吧" is no yes to the offer.
+        if (intent == "insist_on_leaving" or retention.refuses_persuasion(text, playbook)
+                or retention.goes_ahead(text, playbook)):
             return {"retention_decision": retention.INSIST}
-        if intent == "cancel_flow" or retention.says_staying(text):
-            return {"retention_decision": retention.STAY}
         # Naming the request again ("好吧，我还是要转托管") declines the offer: the procedure, at once.
-        if intent == "request_account_transfer" or match_request_type(text, _playbook()):
+        if intent == "request_account_transfer" or match_request_type(text, playbook):
             return {"retention_decision": retention.INSIST}
+        if retention.says_staying(text):
+            return {"retention_decision": retention.STAY}
         answer = True if intent == "affirm" else False if intent == "deny" else yes_or_no(text)
         if answer is not None:
             return {"retention_decision": retention.ACCEPTED if answer else retention.DECLINED}
         if intent in DIGRESSIONS or intent == "request_human":
             return {}
+        # "算了", a shrug, anything unclear: never a stay the customer did not say — ask.
         return {"retention_decision": retention.UNDECIDED}
 
 
@@ -190,7 +193,12 @@ class ActionRetentionSubmit(Action):
             return events + [SlotSet("handover_to_complaint", False)]
         kind = reason.offer.kind if decision == retention.ACCEPTED else OfferKind.NONE
         if decision == retention.UNDECIDED:
-            dispatcher.utter_message(text=playbook.messages.offer_followup)
+            label = _request_type(tracker).label
+            dispatcher.utter_message(
+                text=playbook.messages.confirm_leaving.format(request_label=label, case_id=case_id or ""),
+                buttons=[{"title": "继续办理", "payload": "/insist_on_leaving"},
+                         {"title": "先不办了", "payload": "先不办了"}],
+            )
         else:
             dispatcher.utter_message(
                 text=playbook.messages.accepted_confirmation[kind].format(

@@ -13,7 +13,7 @@ from typing import Optional
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.complaint_categories import classify_complaint
-from bot.kb.playbooks import ComplaintCatalogue, ComplaintCategory
+from bot.kb.playbooks import OTHER as OTHER_CATEGORY, ComplaintCatalogue, ComplaintCategory
 from bot.nlu.text import normalise
 from bot.privacy import mask_phone, mask_text
 from bot.sanitize import clean_text, has_meaning
@@ -61,6 +61,37 @@ def description_from(text: str) -> Optional[str]:
     cleaned = clean_text(text, limit=1000)
     rest = _LEAD_IN.sub("", cleaned, count=1).strip()
     return rest if len(re.sub(r"\W", "", rest)) >= 4 and has_meaning(rest) else None
+
+
+# What a message that the NLU heard as a complaint should start (DESIGN.md: a record-writing flow
+# only on a specific request).
+FILE, CLARIFY, LAMENT = "file", "clarify", "lament"
+# Below this the classifier's "complain" is a guess: a firm-side keyword alone does not file then.
+CONFIDENT_COMPLAINT = 0.6
+
+
+def route(text: str, intent_confidence: float, catalogue: ComplaintCatalogue) -> str:
+    """FILE a complaint, CLARIFY first, or answer a market LAMENT, from the words themselves.
+
+    Explicit words ("投诉", "12386") file at once. A grievance about the firm (a category keyword:
+    "闪退", "多扣", "态度差") files when the classifier is sure, and asks first when not. Losses and
+    market worries with no such grievance are laments: nobody asked for a ticket.
+    """
+    folded = normalise(text or "")
+    if text.strip().startswith("/") or any(cue in folded for cue in catalogue.explicit_cues):
+        return FILE
+    found = classify_complaint(text, catalogue)
+    about_firm = found.label != OTHER_CATEGORY and bool(found.matched)
+    if any(cue in folded for cue in catalogue.market_cues) and not about_firm:
+        return LAMENT
+    if about_firm and intent_confidence >= CONFIDENT_COMPLAINT:
+        return FILE
+    return CLARIFY
+
+
+def declines_phone(text: str, catalogue: ComplaintCatalogue) -> bool:
+    folded = normalise(text or "")
+    return any(cue in folded for cue in catalogue.no_phone_cues) and not find_phone(text)
 
 
 def sounds_angry(text: str, catalogue: ComplaintCatalogue) -> bool:

@@ -47,6 +47,12 @@ def refuses_persuasion(text: str, playbook: RetentionPlaybook) -> bool:
     return any(normalise(cue) in folded for cue in playbook.insist_cues)
 
 
+def goes_ahead(text: str, playbook: RetentionPlaybook) -> bool:
+    """After the offer: "算了，我还是要办", "还是转吧" — the customer continues with the request."""
+    folded = normalise(text)
+    return any(normalise(cue) in folded for cue in playbook.continue_cues)
+
+
 def says_staying(text: str) -> bool:
     folded = normalise(text)
     return any(cue in folded for cue in _STAYING_CUES)

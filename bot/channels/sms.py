@@ -132,8 +132,7 @@ class SmsOutput(OutputChannel):
         self.messages: List[Dict[str, Any]] = []
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        # One bot message may carry text, buttons and a custom payload together ({"kb_article": …});
-        # Rasa's default would split them and send the custom JSON as text.
+        # One bot message may carry text and buttons together; Rasa's default would split them.
         message = {key: value for key, value in message.items() if value is not None}
         if self.proactive:
             await self.channel.send_proactive_message(recipient_id, message)
@@ -397,25 +396,12 @@ class SmsInput(InputChannel):
         options: List[Option] = []
         for message in messages:
             text = message.get("text") or ""
-            custom = message.get("custom")
-            article_id = custom.get("kb_article") if isinstance(custom, dict) else None
-            if article_id:
-                text = self._short_form(str(article_id)) or text
             if text:
                 texts.append(text)
             buttons = message.get("buttons") or message.get("quick_replies")
             if buttons:
                 options = options_from_buttons(buttons)  # the last question asked is the one answered
         return texts, options
-
-    def _short_form(self, article_id: str) -> Optional[str]:
-        from bot.kb import load_kb
-
-        try:
-            return load_kb(self.settings.kb_dir).article(article_id).short
-        except Exception:  # an unknown id falls back to the long answer the bot sent
-            log.warning("SMS: no short form for kb article %r; sending the full answer", article_id)
-            return None
 
     def _queue_reply(self, inbound: Inbound, messages: List[Dict[str, Any]], failed: bool, now: datetime) -> None:
         texts, options = self._reply_parts(messages)

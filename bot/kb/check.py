@@ -16,7 +16,7 @@ from typing import Iterable, List, Optional
 
 from bot.kb.loader import COMPLAINTS_FILE, ENTITIES_FILE, RETENTION_FILE, KnowledgeBase, read_kb
 
-# `faq/<id>` as a retrieval intent (`intent: faq/x`) or response (`utter_faq/x`), not inside a word.
+# `faq/<id>` as a retrieval intent (`intent: faq/x`), not inside a word.
 _FAQ_REF = re.compile(r"(?<![A-Za-z0-9])faq/([A-Za-z0-9_]+)")
 _OWNED_ELSEWHERE = (
     (RETENTION_FILE, "bot.kb.playbooks", "load_retention"),
@@ -24,6 +24,7 @@ _OWNED_ELSEWHERE = (
     (ENTITIES_FILE, "bot.kb.entities", "load_entities"),
     ("replies.yml", "bot.kb.replies", "load_replies"),
     ("sms.yml", "bot.kb.sms", "load_sms"),
+    ("calendar.yml", "bot.kb.calendar", "load_calendar"),
 )
 
 
@@ -76,6 +77,19 @@ def _dangling_faq_refs(kb: KnowledgeBase, files: Iterable[Path], root: Path) -> 
                 yield f"{name}: refers to faq/{ref} ({count}×), but no article has that id"
 
 
+def _unreachable_articles(kb: KnowledgeBase, root: Path) -> Iterable[str]:
+    """Articles no training example asks for: the NLU can never choose them."""
+    data = root / "data" / "nlu"
+    if not data.is_dir():
+        return
+    asked = set()
+    for file in sorted(data.rglob("*.yml")):
+        asked.update(re.findall(r"intent:\s*faq/([A-Za-z0-9_]+)", file.read_text(encoding="utf-8")))
+    for article_id in kb.article_ids():
+        if article_id not in asked:
+            yield f"articles: {article_id} has no training examples (no `intent: faq/{article_id}` in data/nlu)"
+
+
 def _check_owned_elsewhere(kb_dir: Path, today: date, report: CheckReport) -> List[str]:
     checked = []
     for file_name, module_name, loader_name in _OWNED_ELSEWHERE:
@@ -96,6 +110,10 @@ def _check_owned_elsewhere(kb_dir: Path, today: date, report: CheckReport) -> Li
             report.problems.append(f"{file_name}: {type(exc).__name__}: {exc}")
             continue
         checked.append(file_name)
+        if hasattr(loaded, "coverage_problems"):
+            problems, warnings = loaded.coverage_problems(today)
+            report.problems.extend(problems)
+            report.warnings.extend(warnings)
         # Their sourced records expose (reference, record) pairs; expiry is checked the same way as ours.
         for ref, record in getattr(loaded, "fact_records", lambda: [])():
             if record.review_by < today:
@@ -120,7 +138,9 @@ def check_kb(kb_dir: Path, today: date, project_root: Optional[Path] = None) -> 
     except LookupError as exc:
         report.problems.append(f"fees.yml: {exc}")
         in_force = None
-    report.problems.extend(_dangling_faq_refs(kb, _reference_files(root, kb_dir), root))
+    files = _reference_files(root, kb_dir)
+    report.problems.extend(_dangling_faq_refs(kb, files, root))
+    report.problems.extend(_unreachable_articles(kb, root))
 
     topics = Counter(a.topic.value for a in kb.articles)
     report.summary = (

@@ -122,6 +122,12 @@ class KnowledgeBase:
         return load_retention(self.path)
 
     @cached_property
+    def calendar(self) -> Any:
+        from bot.kb.calendar import load_calendar
+
+        return load_calendar(self.path)
+
+    @cached_property
     def complaints(self) -> Any:
         from bot.kb.playbooks import load_complaints
 

@@ -70,6 +70,11 @@ class Topic(str, Enum):
     RULES = "rules"
     FEES = "fees"
     SERVICE = "service"
+    IPO_BONDS_REPO = "ipo_bonds_repo"  # new issues, convertible bonds, treasury reverse repos
+    CORPORATE_ETF = "corporate_etf"  # dividends and other corporate actions, exchange-traded funds
+    HK_MARGIN = "hk_margin"  # HK Stock Connect, margin trading
+    ORDERS_HALTS = "orders_halts"  # order types, suspensions, risk warnings, delisting
+    ACCOUNT_SERVICES = "account_services"  # account states, statements, changing details
 
 
 # Answers are sent as plain text over web chat and SMS: markdown would show up literally.

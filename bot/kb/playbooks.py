@@ -125,6 +125,8 @@ class RetentionMessages(Record):
     accepted_confirmation: Dict[OfferKind, str]
     declined: str
     cancelled: str
+    # Asked when the answer to the offer is unclear: leaving must win every ambiguity.
+    confirm_leaving: str
 
     @root_validator(skip_on_failure=True)
     def _templates(cls, values: dict) -> dict:
@@ -140,6 +142,7 @@ class RetentionPlaybook(Record):
     min_confidence: float = Field(0.15, ge=0, le=1)
     # Wordings with which a customer declines persuasion ("别劝了"): the procedure follows at once.
     insist_cues: List[str] = Field(..., min_items=3)
+    continue_cues: List[str] = Field(..., min_items=3)
     customer_right: CustomerRight
     reasons: List[Reason]
     request_types: List[RequestType]
@@ -246,9 +249,16 @@ class ComplaintMessages(Record):
     ask_description: str
     ask_time: str
     ask_phone: str
+    ask_phone_only: str
     confirm_summary: str
     created: str
     db_down: str
+    # Asked when a message may be a grievance or a question; the customer's answer decides.
+    clarify: str
+    # A loss or market worry, not a grievance about the firm: empathy, no advice, a way onward.
+    market_lament: str
+    # The customer gives no call-back number: the ticket is still filed.
+    no_phone: str
 
     @root_validator(skip_on_failure=True)
     def _templates(cls, values: dict) -> dict:
@@ -264,6 +274,12 @@ class ComplaintCatalogue(Record):
     min_confidence: float = Field(0.15, ge=0, le=1)
     # An angry customer also gets a human agent queued (the complaint is still filed).
     anger_cues: List[str] = Field(..., min_items=3)
+    # Words that make a message a complaint whatever else it says ("投诉", "12386", "要求赔偿").
+    explicit_cues: List[str] = Field(..., min_items=3)
+    # The market, not the firm: a message with these and no grievance about the firm is a lament.
+    market_cues: List[str] = Field(..., min_items=3)
+    # "不用了", "不留": the customer declines to leave a call-back number.
+    no_phone_cues: List[str] = Field(..., min_items=3)
     sla_policy: SlaPolicy
     regulator_notice: Notice
     categories: List[ComplaintCategory]

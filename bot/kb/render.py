@@ -5,8 +5,8 @@ customer always learns which rule an answer rests on and since when, and it cann
 """
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Dict, List
 
 from bot.kb.models import Article
 
@@ -26,17 +26,13 @@ def render_article(article: Article) -> str:
     return text
 
 
-def nlu_responses(articles: List[Article]) -> Dict[str, object]:
-    """A Rasa domain with one `utter_faq/<id>` response per article.
+# Numbered steps written inline in one paragraph (①…②…); the web chat shows each on its own line.
+_STEP = re.compile(r"(?<=[^\n])\s*(?=[②③④⑤⑥⑦⑧⑨⑩])")
+SMS_CHANNEL = "sms"
 
-    The bot answers with these responses (`utter_faq`); `make train` regenerates them whenever the kb
-    changes, and a test fails when the committed copy is out of date. The custom payload names the
-    article so that the SMS channel can send its short form instead.
-    """
-    return {
-        "version": "3.1",
-        "intents": ["faq"],
-        "responses": {
-            f"utter_faq/{a.id}": [{"text": render_article(a), "custom": {"kb_article": a.id}}] for a in articles
-        },
-    }
+
+def render_for_channel(article: Article, channel: str) -> str:
+    """The SMS short form on SMS; elsewhere the full answer with its steps on separate lines."""
+    if channel == SMS_CHANNEL:
+        return article.short
+    return _STEP.sub("\n", render_article(article))

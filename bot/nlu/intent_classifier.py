@@ -1,23 +1,13 @@
-"""Rasa's class-balanced logistic regression, trained per FAQ article and safe on featureless messages.
+"""Rasa's class-balanced logistic regression, trained per FAQ article, which also picks the article.
 
 Retrieval intents are trained at the level of their article (`faq/stamp_duty`, `faq/t_plus_one`, …)
-and reported as the intent (`faq`): "faq" spans 40-odd unrelated topics, and one linear boundary
-around all of them is a poor fit, while one per article is a good one (cross-validated weighted F1
-0.932 → 0.946 with the sentence embeddings, docs/nlu.md). An intent's confidence is that of its most
-likely article, so the ranking keeps the order the classifier decided on; the ResponseSelector still
-picks the article to answer with.
+and reported as the intent (`faq`): "faq" spans a hundred unrelated topics, and one linear boundary
+around all of them is a poor fit, while one per article is a good one. An intent's confidence is that
+of its most likely article, so the ranking keeps the order the classifier decided on.
 
-Beside the regression, a small neural network (one hidden layer, `mlp_hidden_units`) on the same
-features can share the vote: the intent's probability is `mlp_weight` of the network's plus the rest
-of the regression's. The regression draws one linear boundary per label; the network also sees
-combinations (a fee term *and* a grievance is a complaint, not a fee question). `mlp_weight: 0`
-(the default) leaves the regression alone.
-
-A third voice, a regression on the sentence encoders' vectors alone (`embedding_featurizers`), has
-`embedding_weight` of the vote; the rest is shared as above. Each encoder, on its own, already tells
-most intents apart (weighted F1 0.91–0.93) and its errors are not those of the count features, which
-dominate the main regression: the vote corrects some of them (replica, docs/nlu.md). Its
-`embedding_C` is its own, as its features are a few hundred dense dimensions, not thousands of counts.
+The same probabilities choose the article: the component writes Rasa's `response_selector` output
+(the best article, its confidence and a ranking), so no separate ResponseSelector is trained — one
+model, one decision, and the answering action can abstain when the article's own probability is low.
 
 An empty or whitespace-only message has no tokens, so the featurizers give it no features; Rasa's
 `LogisticRegressionClassifier` then builds a zero-width row and scikit-learn raises, which takes the
@@ -26,30 +16,31 @@ whole message down. Here such a message gets no intent (confidence 0), and the `
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
 
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.training_data.features import Features
 from rasa.utils.tensorflow.constants import FEATURIZERS, RANKING_LENGTH
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY, TEXT
+from rasa.nlu.constants import (
+    RESPONSE_SELECTOR_PREDICTION_KEY,
+    RESPONSE_SELECTOR_PROPERTY_NAME,
+    RESPONSE_SELECTOR_RANKING_KEY,
+    RESPONSE_SELECTOR_RESPONSES_KEY,
+    RESPONSE_SELECTOR_RETRIEVAL_INTENTS,
+    RESPONSE_SELECTOR_UTTER_ACTION_KEY,
+)
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack, vstack
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.neural_network import MLPClassifier
-from sklearn.utils.class_weight import compute_sample_weight
 
 NO_INTENT = {"name": None, "confidence": 0.0}
-_NETWORK_FILE = "network.skops"
-_EMBEDDING_REGRESSION_FILE = "embedding_regression.skops"
+RETRIEVAL_INTENT = "faq"
+ARTICLE_RANKING_LENGTH = 5
 
 
 def sentence_features(message: Message, featurizers: Optional[List[Text]] = None) -> List[Features]:
@@ -70,95 +61,21 @@ class IntentClassifier(LogisticRegressionClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # Rasa's parent fixes scikit-learn's C=1; with the dense embedding and entity features, weaker
-        # regularisation fits better (cross-validated weighted F1 0.946 at C=1, 0.948 at 3, 0.949 at 10).
-        # `featurizers` (names or aliases, empty for all) picks the features read, as for DIET.
-        return {
-            **LogisticRegressionClassifier.get_default_config(),
-            "C": 10.0,
-            FEATURIZERS: [],
-            "mlp_weight": 0.0,
-            "mlp_hidden_units": 256,
-            "mlp_epochs": 30,
-            "embedding_featurizers": [],
-            "embedding_weight": 0.0,
-            "embedding_C": 1.0,
-        }
+        # regularisation fits better. `featurizers` (names or aliases, empty for all) picks the
+        # features read, as for DIET.
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 10.0, FEATURIZERS: []}
 
     def __init__(self, config: Dict[Text, Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
         self.clf.set_params(C=float(self.config["C"]))
-        self.network: Optional[MLPClassifier] = None
-        self.embedding_regression: Optional[LogisticRegression] = None
-
-    @property
-    def _network_weight(self) -> float:
-        return float(self.config["mlp_weight"])
-
-    @property
-    def _embedding_weight(self) -> float:
-        return float(self.config["embedding_weight"]) if self.config["embedding_featurizers"] else 0.0
 
     def train(self, training_data: TrainingData) -> Resource:
-        # The parent's steps, with the training matrix built once for the regression and the network.
-        examples = self._training_examples(training_data)
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and has_features(e, self._featurizers)]
         if not examples:
             return self._resource
-        x, labels = self._create_X(examples), self._labels(examples)
-        self.clf.fit(x, labels)
+        self.clf.fit(self._create_X(examples), [e.get(INTENT_RESPONSE_KEY) or e.get(INTENT) for e in examples])
         self.persist()
-        if self._network_weight > 0:
-            self.network = fit_network(x, labels, self.config)
-            self._persist_extra(_NETWORK_FILE, self.network)
-        if self._embedding_weight > 0:
-            self.embedding_regression = LogisticRegression(
-                C=float(self.config["embedding_C"]), class_weight="balanced", max_iter=2000, random_state=42
-            )
-            self.embedding_regression.fit(self._embedding_X(examples), labels)
-            self._persist_extra(_EMBEDDING_REGRESSION_FILE, self.embedding_regression)
         return self._resource
-
-    def _persist_extra(self, file_name: str, model: Any) -> None:
-        import skops.io as sio
-
-        with self._model_storage.write_to(self._resource) as directory:
-            sio.dump(model, directory / file_name)
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "IntentClassifier":
-        import skops.io as sio
-
-        component = super().load(config, model_storage, resource, execution_context, **kwargs)
-        try:
-            with model_storage.read_from(resource) as directory:
-                for attribute, file_name in (("network", _NETWORK_FILE),
-                                             ("embedding_regression", _EMBEDDING_REGRESSION_FILE)):
-                    path = directory / file_name
-                    # Only scikit-learn's and numpy's own types, as the parent loads the regression.
-                    if path.exists() and not sio.get_untrusted_types(file=path):
-                        setattr(component, attribute, sio.load(path, trusted=[]))
-        except ValueError:  # the resource does not exist: an untrained component, as the parent's
-            pass
-        return component
-
-    def _probabilities(self, x: csr_matrix, embeddings: Optional[csr_matrix] = None) -> np.ndarray:
-        """The regression's label probabilities, blended with those of the models that have a vote.
-
-        All three models are trained on the same labels, so their columns (`classes_`) line up.
-        """
-        probabilities = self.clf.predict_proba(x)
-        voters = ((self.network, x, self._network_weight),
-                  (self.embedding_regression, embeddings, self._embedding_weight))
-        for model, features, weight in voters:
-            if model is not None and features is not None and weight > 0:
-                probabilities = (1 - weight) * probabilities + weight * model.predict_proba(features)
-        return probabilities
 
     @property
     def _featurizers(self) -> Optional[List[Text]]:
@@ -171,21 +88,6 @@ class IntentClassifier(LogisticRegressionClassifier):
     @staticmethod
     def _stack(rows: List[List[Features]]) -> csr_matrix:
         return vstack([hstack([csr_matrix(f.features) for f in row]) for row in rows]).tocsr()
-
-    def _embedding_X(self, messages: List[Message]) -> Optional[csr_matrix]:
-        """The encoders' vectors of the messages; None when one of them has none."""
-        rows = [sentence_features(m, self.config["embedding_featurizers"]) for m in messages]
-        return self._stack(rows) if rows and all(rows) else None
-
-    def _training_examples(self, training_data: TrainingData) -> List[Message]:
-        examples = [e for e in training_data.intent_examples if e.get(INTENT) and has_features(e, self._featurizers)]
-        if self._embedding_weight > 0:
-            examples = [e for e in examples if has_features(e, self.config["embedding_featurizers"])]
-        return examples
-
-    @staticmethod
-    def _labels(examples: List[Message]) -> List[str]:
-        return [e.get(INTENT_RESPONSE_KEY) or e.get(INTENT) for e in examples]
 
     def process(self, messages: List[Message]) -> List[Message]:
         featured: List[Message] = []
@@ -200,14 +102,17 @@ class IntentClassifier(LogisticRegressionClassifier):
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
         if not featured:
             return messages
-        embeddings = self._embedding_X(featured) if self._embedding_weight > 0 else None
-        probabilities = self._probabilities(self._stack(rows), embeddings)
+        probabilities = self.clf.predict_proba(self._stack(rows))
+        labels = [str(label) for label in self.clf.classes_]
         for message, row in zip(featured, probabilities):
-            ranking = intent_ranking(self.clf.classes_, row)
+            ranking = intent_ranking(labels, row)
             message.set(INTENT, ranking[0], add_to_output=True)
             if self.config[RANKING_LENGTH] > 0:
                 ranking = ranking[: self.config[RANKING_LENGTH]]
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            selection = article_selection(labels, row)
+            if selection:
+                message.set(RESPONSE_SELECTOR_PROPERTY_NAME, selection, add_to_output=True)
         return messages
 
 
@@ -221,24 +126,31 @@ def intent_ranking(labels: List[str], probabilities: List[float]) -> List[Dict[s
             for name, confidence in sorted(best.items(), key=lambda item: -item[1])]
 
 
-def fit_network(x: csr_matrix, labels: List[str], config: Dict[Text, Any]) -> MLPClassifier:
-    """One hidden layer, class-balanced by repeating the examples of small labels.
+def article_selection(labels: List[str], probabilities: np.ndarray) -> Optional[Dict[str, Any]]:
+    """Rasa's `response_selector` output for the FAQ articles, from the classifier's own probabilities.
 
-    `MLPClassifier` takes no sample weights, so an example is repeated as often as its balanced
-    class weight says (rounded, at least once): roughly the balance the regression gets from
-    `class_weight="balanced"`. Seeded, so the same data trains the same network.
+    Each article's confidence is its probability among all labels (not renormalised within FAQ):
+    a question the classifier hardly connects with any article keeps a low confidence, which is what
+    the answering action needs to decide between answering and abstaining.
     """
-    weights = compute_sample_weight("balanced", labels)
-    repeated = np.repeat(np.arange(len(labels)), np.maximum(1, np.round(weights)).astype(int))
-    network = MLPClassifier(
-        hidden_layer_sizes=(int(config["mlp_hidden_units"]),),
-        max_iter=int(config["mlp_epochs"]),
-        random_state=0,
-    )
-    with warnings.catch_warnings():
-        # A fixed number of epochs, chosen by cross-validation, not a convergence criterion.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        network.fit(x[repeated], [labels[i] for i in repeated])
-    # The optimiser's state is for further training only, and skops does not trust its type.
-    network._optimizer = None
-    return network
+    articles = [(label, float(p)) for label, p in zip(labels, probabilities)
+                if label.startswith(RETRIEVAL_INTENT + "/")]
+    if not articles:
+        return None
+    articles.sort(key=lambda item: -item[1])
+    best, confidence = articles[0]
+    return {
+        RESPONSE_SELECTOR_RETRIEVAL_INTENTS: [RETRIEVAL_INTENT],
+        RETRIEVAL_INTENT: {
+            RESPONSE_SELECTOR_PREDICTION_KEY: {
+                RESPONSE_SELECTOR_RESPONSES_KEY: [],
+                PREDICTED_CONFIDENCE_KEY: confidence,
+                INTENT_RESPONSE_KEY: best,
+                RESPONSE_SELECTOR_UTTER_ACTION_KEY: f"utter_{best}",
+            },
+            RESPONSE_SELECTOR_RANKING_KEY: [
+                {INTENT_RESPONSE_KEY: label, PREDICTED_CONFIDENCE_KEY: p}
+                for label, p in articles[:ARTICLE_RANKING_LENGTH]
+            ],
+        },
+    }

@@ -140,8 +140,6 @@ class ScriptedBot:
             await out.send_response(to, {"text": "您的佣金为万分之2.5，最低5元。"})
         elif text == "/request_human":
             await out.send_response(to, {"text": "正在为您转接人工客服。"})
-        elif text == "印花税":
-            await out.send_response(to, {"text": LONG_ANSWER, "custom": {"kb_article": "stamp_duty"}})
         elif text == "长文":
             await out.send_response(to, {"text": LONG_ANSWER * 3})
         elif text == "两条":

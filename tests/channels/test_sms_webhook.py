@@ -7,7 +7,6 @@ import logging
 
 from bot.channels.sms_render import segment_count
 from bot.identity import verify_token
-from bot.kb import load_kb
 
 from .sms_support import (
     KNOWN_PHONE,
@@ -133,13 +132,6 @@ async def test_the_menu_survives_a_server_restart(make_server, gateway, bot):
     await second.sms("1", phone=KNOWN_PHONE)
     await eventually(lambda: len(gateway.texts_to(KNOWN_PHONE)) == 2)
     assert bot.texts == ["菜单", "/ask_my_commission"]
-
-
-async def test_faq_answers_use_the_short_sms_form_from_the_kb(sms_server, gateway):
-    await sms_server.sms("印花税")
-    [text] = await eventually(lambda: gateway.texts_to(UNKNOWN_PHONE))
-    assert text == "【示例证券】" + load_kb().article("stamp_duty").short
-    assert segment_count(text) == 1
 
 
 async def test_a_long_answer_stays_within_the_configured_parts(make_server, gateway):

@@ -131,22 +131,3 @@ def test_core_kb_works_without_the_playbook_and_entity_modules(kb_copy: Path, mo
     report = check_kb(kb_copy, date(2026, 11, 25))
     assert report.ok, report.problems
 
-
-def test_nlu_responses_writes_one_response_per_article(run_cli, project_root: Path, tmp_path: Path, kb):
-    out = tmp_path / "generated" / "faq_responses.yml"
-    result = run_cli("nlu-responses", str(out), "--kb", str(project_root / "kb"))
-    assert result.returncode == 0, result.stderr
-    domain = yaml.safe_load(out.read_text(encoding="utf-8"))
-    responses = domain["responses"]
-    assert set(responses) == {f"utter_faq/{i}" for i in kb.article_ids()}
-    text = responses["utter_faq/stamp_duty"][0]["text"]
-    assert "0.05%" in text and "自2023年8月28日起施行" in text
-
-
-def test_rasa_reads_the_generated_responses_as_retrieval_responses(run_cli, project_root: Path, tmp_path: Path):
-    from rasa.shared.core.domain import Domain
-
-    out = tmp_path / "faq_responses.yml"
-    assert run_cli("nlu-responses", str(out), "--kb", str(project_root / "kb")).returncode == 0
-    domain = Domain.from_file(str(out))
-    assert len(domain.retrieval_intent_responses) == 36
