@@ -13,10 +13,11 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import context
+from bot.dialogue import interrupts_free_text
 from actions.handoff import queue_for_human
 from bot import complaints, runtime
 from bot.kb.playbooks import ComplaintCatalogue
-from bot.nlu.answers import yes_or_no
+from bot.nlu.answers import is_hesitation, yes_or_no
 from bot.store.tickets import TicketDraft
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,6 @@ ON_FILE = "on_file"  # the identified customer's phone on file is used for the c
 NO_PHONE = "declined"  # the customer gave no call-back number; the ticket is filed without one
 COMPLAINT_SLOTS = ("complaint_description", "complaint_category", "complaint_time", "complaint_contact",
                    "complaint_confirmed")
-DIGRESSIONS = {"faq", "calc_fee", "ask_my_tier", "ask_my_commission", "ask_investment_advice", "bot_challenge"}
 
 
 def _catalogue() -> ComplaintCatalogue:
@@ -144,7 +144,8 @@ class ValidateComplaintForm(FormValidationAction):
     async def extract_complaint_description(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                             domain: DomainDict) -> Dict[Text, Any]:
         requested, intent, text = tracker.get_slot("requested_slot"), context.intent(tracker), context.text(tracker)
-        if intent in DIGRESSIONS or intent in ("cancel_flow", "request_human"):
+        if interrupts_free_text(intent, context.intent_confidence(tracker)) or intent in (
+                "cancel_flow", "request_human", "request_account_transfer", "goodbye"):
             return {}
         if requested == "complaint_description":
             description = complaints.description_from(text) or text.strip()
@@ -174,18 +175,20 @@ class ValidateComplaintForm(FormValidationAction):
         category = complaints.category_for(value, _catalogue())
         return {"complaint_description": value, "complaint_category": category.id}
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        # The time is not a required slot, so rasa_sdk would drop it from the extracted slots: it is
+        # added here, whenever the customer says it ("昨天上午" to the phone question or the summary).
+        when = complaints.find_time(context.text(tracker))
+        events = await super().run(dispatcher, tracker, domain)
+        if when:
+            events.append(SlotSet("complaint_time", when))
+        return events
+
     async def extract_complaint_contact(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                         domain: DomainDict) -> Dict[Text, Any]:
-        """The call-back number, a refusal to give one, and the time, whenever they are said.
-
-        The time is not a required slot (its extractor would never run), so it is read here, the
-        extraction every turn of the form runs.
-        """
+        """The call-back number, or a refusal to give one, whenever it is said."""
         text = context.text(tracker)
         found: Dict[Text, Any] = {}
-        when = complaints.find_time(text)
-        if when:
-            found["complaint_time"] = when
         phone = complaints.find_phone(text)
         requested = tracker.get_slot("requested_slot")
         if phone:
@@ -206,7 +209,8 @@ class ValidateComplaintForm(FormValidationAction):
         text = context.text(tracker)
         if complaints.find_phone(text) or complaints.find_time(text):
             return {}  # a correction: the summary is shown again
-        if context.intent(tracker) == "affirm" or yes_or_no(text):
+        answer = yes_or_no(text)
+        if answer or (answer is None and context.intent(tracker) == "affirm" and not is_hesitation(text)):
             return {"complaint_confirmed": "yes"}
         return {}
 

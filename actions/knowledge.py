@@ -47,6 +47,8 @@ class ActionAnswerFaq(Action):
         article_id, confidence = chosen_article(tracker)
         kb = runtime.kb()
         article = kb.article(article_id) if article_id in kb.article_ids() else None
+        if article is not None and kb.scope.uncovered_term(context.text(tracker), article.title + article.answer):
+            article = None  # "股指期货怎么开户" is not a question about opening a stock account
         if article is None or confidence < ANSWER_MIN_CONFIDENCE:
             # The knowledge-gap list: what customers ask that the kb does not answer (masked).
             log.info("knowledge gap (best %s at %.2f): %s", article_id, confidence, mask_text(context.text(tracker)))

@@ -13,15 +13,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import context
 from bot import retention, runtime
+from bot.dialogue import interrupts_free_text
 from bot.kb.playbooks import OTHER, OfferKind, RetentionPlaybook
-from bot.nlu.answers import yes_or_no
+from bot.nlu.answers import is_hesitation, yes_or_no
 from bot.retention_reasons import match_request_type
+from bot.sanitize import has_meaning
 
 log = logging.getLogger(__name__)
 
 # Questions that interrupt the dialogue: answered by their own rule, then the form resumes.
-DIGRESSIONS = {"faq", "calc_fee", "ask_my_tier", "ask_my_commission", "ask_investment_advice", "bot_challenge",
-               "ask_complaint_status", "greet"}
 DIALOGUE_SLOTS = ("retention_reason", "retention_decision", "retention_request_type")
 
 
@@ -66,6 +66,13 @@ class ActionRetentionStart(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         playbook = _playbook()
         text = context.text(tracker)
+        if not retention.is_specific_request(text, context.intent_confidence(tracker), playbook):
+            # Nothing is recorded for a message that may not be a request to leave: ask first.
+            dispatcher.utter_message(text=playbook.messages.clarify_request, buttons=[
+                {"title": "是的，我要办理", "payload": "/request_account_transfer"},
+                {"title": "不是", "payload": "/deny"},
+            ])
+            return [SlotSet("retention_stage", "clarify")]
         request_type = _request_type(tracker)
         case = _safely(
             "opened", retention.open_case, runtime.store(), tracker.sender_id, _now(),
@@ -132,6 +139,8 @@ class ValidateRetentionForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "retention_reason":
             return {}
         playbook, text, intent = _playbook(), context.text(tracker), context.intent(tracker)
+        if not has_meaning(text):
+            return {}  # empty or emoji-only: "please say that again", and the question is asked again
         if retention.refuses_persuasion(text, playbook):
             return {"retention_reason": OTHER, "retention_decision": retention.INSIST}
         # Cue words outrank the intent: "想去大户室听消息" is a reason even if NLU hears insistence.
@@ -140,7 +149,7 @@ class ValidateRetentionForm(FormValidationAction):
             return {"retention_reason": stated.id}
         if intent == "insist_on_leaving":
             return {"retention_reason": OTHER, "retention_decision": retention.INSIST}
-        if intent in ("cancel_flow", "request_human") or intent in DIGRESSIONS:
+        if intent in ("cancel_flow", "request_human", "goodbye") or interrupts_free_text(intent, context.intent_confidence(tracker)):
             return {}
         return {"retention_reason": retention.reason_of(text, playbook).id}
 
@@ -165,10 +174,12 @@ class ValidateRetentionForm(FormValidationAction):
             return {"retention_decision": retention.INSIST}
         if retention.says_staying(text):
             return {"retention_decision": retention.STAY}
-        answer = True if intent == "affirm" else False if intent == "deny" else yes_or_no(text)
+        answer = yes_or_no(text)
+        if answer is None and not is_hesitation(text):
+            answer = True if intent == "affirm" else False if intent == "deny" else None
         if answer is not None:
             return {"retention_decision": retention.ACCEPTED if answer else retention.DECLINED}
-        if intent in DIGRESSIONS or intent == "request_human":
+        if interrupts_free_text(intent, context.intent_confidence(tracker)) or intent == "request_human":
             return {}
         # "算了", a shrug, anything unclear: never a stay the customer did not say — ask.
         return {"retention_decision": retention.UNDECIDED}

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.complaint_categories import classify_complaint
 from bot.kb.playbooks import OTHER as OTHER_CATEGORY, ComplaintCatalogue, ComplaintCategory
+from bot.nlu.answers import is_conditional
 from bot.nlu.text import normalise
 from bot.privacy import mask_phone, mask_text
 from bot.sanitize import clean_text, has_meaning
@@ -66,25 +67,38 @@ def description_from(text: str) -> Optional[str]:
 # What a message that the NLU heard as a complaint should start (DESIGN.md: a record-writing flow
 # only on a specific request).
 FILE, CLARIFY, LAMENT = "file", "clarify", "lament"
-# Below this the classifier's "complain" is a guess: a firm-side keyword alone does not file then.
-CONFIDENT_COMPLAINT = 0.6
+# Below this the classifier's "complain" is a guess: a grievance about the firm is asked about first.
+CONFIDENT_COMPLAINT = 0.45
+# At or above this the classifier alone is specific enough, unless the message is about the market.
+SURE_COMPLAINT = 0.85
 
 
 def route(text: str, intent_confidence: float, catalogue: ComplaintCatalogue) -> str:
     """FILE a complaint, CLARIFY first, or answer a market LAMENT, from the words themselves.
 
-    Explicit words ("投诉", "12386") file at once. A grievance about the firm (a category keyword:
-    "闪退", "多扣", "态度差") files when the classifier is sure, and asks first when not. Losses and
-    market worries with no such grievance are laments: nobody asked for a ticket.
+    Explicit words ("投诉", "12386") file at once. A grievance about the firm — a category keyword
+    ("闪退", "多扣"), or the firm, its staff or systems named together with a fault ("你们…一直没到账")
+    — files when the classifier is fairly sure, and is asked about when not. Losses and market
+    worries with no grievance about the firm are laments: nobody asked for a ticket.
     """
-    folded = normalise(text or "")
+    folded = normalise(text or "").lower()
     if text.strip().startswith("/") or any(cue in folded for cue in catalogue.explicit_cues):
         return FILE
+    names_firm = any(cue in folded for cue in catalogue.firm_cues)
     found = classify_complaint(text, catalogue)
-    about_firm = found.label != OTHER_CATEGORY and bool(found.matched)
-    if any(cue in folded for cue in catalogue.market_cues) and not about_firm:
-        return LAMENT
-    if about_firm and intent_confidence >= CONFIDENT_COMPLAINT:
+    grievance = (found.label != OTHER_CATEGORY and bool(found.matched)) or any(
+        cue in folded for cue in catalogue.fault_cues)
+    if any(cue in folded for cue in catalogue.market_cues):
+        # "心态崩了，连着亏" finds fault but names nobody at the firm.
+        if not names_firm:
+            return LAMENT
+        if not grievance:
+            return CLARIFY
+    if is_conditional(text):
+        return CLARIFY  # "你们要是给不了万一，我就转户": a condition, not a grievance filed now
+    if grievance and intent_confidence >= CONFIDENT_COMPLAINT and (names_firm or intent_confidence >= 0.6):
+        return FILE
+    if intent_confidence >= SURE_COMPLAINT:
         return FILE
     return CLARIFY
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Optional
 
 from bot.kb.playbooks import OTHER, Reason, RequestType, RequestTypeId, RetentionPlaybook
+from bot.nlu.answers import is_conditional
 from bot.nlu.text import normalise
 from bot.retention_reasons import classify_reason, match_request_type
 from bot.store.db import Store
@@ -45,6 +46,19 @@ def request_type_for(entity_value: Optional[str], text: str, playbook: Retention
 def refuses_persuasion(text: str, playbook: RetentionPlaybook) -> bool:
     folded = normalise(text)
     return any(normalise(cue) in folded for cue in playbook.insist_cues)
+
+
+# Below this the classifier's "leave" is a guess unless the message names the request itself.
+CONFIDENT_REQUEST = 0.8
+
+
+def is_specific_request(text: str, intent_confidence: float, playbook: RetentionPlaybook) -> bool:
+    """A request to leave made now: named ("转户", "销户") or confidently heard, and not conditional."""
+    if text.strip().startswith("/"):
+        return True  # a button the customer pressed
+    if is_conditional(text):
+        return False
+    return bool(match_request_type(text, playbook)) or intent_confidence >= CONFIDENT_REQUEST
 
 
 def goes_ahead(text: str, playbook: RetentionPlaybook) -> bool:

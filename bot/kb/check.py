@@ -25,6 +25,7 @@ _OWNED_ELSEWHERE = (
     ("replies.yml", "bot.kb.replies", "load_replies"),
     ("sms.yml", "bot.kb.sms", "load_sms"),
     ("calendar.yml", "bot.kb.calendar", "load_calendar"),
+    ("scope.yml", "bot.kb.scope", "load_scope"),
 )
 
 

@@ -128,6 +128,12 @@ class KnowledgeBase:
         return load_calendar(self.path)
 
     @cached_property
+    def scope(self) -> Any:
+        from bot.kb.scope import load_scope
+
+        return load_scope(self.path)
+
+    @cached_property
     def complaints(self) -> Any:
         from bot.kb.playbooks import load_complaints
 

@@ -127,6 +127,8 @@ class RetentionMessages(Record):
     cancelled: str
     # Asked when the answer to the offer is unclear: leaving must win every ambiguity.
     confirm_leaving: str
+    # Asked when a message may not be a request to leave at all (no case is opened for it).
+    clarify_request: str
 
     @root_validator(skip_on_failure=True)
     def _templates(cls, values: dict) -> dict:
@@ -276,6 +278,9 @@ class ComplaintCatalogue(Record):
     anger_cues: List[str] = Field(..., min_items=3)
     # Words that make a message a complaint whatever else it says ("投诉", "12386", "要求赔偿").
     explicit_cues: List[str] = Field(..., min_items=3)
+    # Who a message is about (the firm, its staff, its systems) and whether it finds fault.
+    firm_cues: List[str] = Field(..., min_items=3)
+    fault_cues: List[str] = Field(..., min_items=3)
     # The market, not the firm: a message with these and no grievance about the firm is a lament.
     market_cues: List[str] = Field(..., min_items=3)
     # "不用了", "不留": the customer declines to leave a call-back number.

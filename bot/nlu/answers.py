@@ -22,6 +22,8 @@ _UNSURE = ("想想", "考虑一下", "考虑考虑", "再说", "不确定", "犹
 # No "帮我"/"那就": "那就帮我办转户" is not a yes to the offer.
 _YES = ("好的", "好啊", "好吧", "好呀", "可以", "行啊", "行吧", "没问题", "要的", "需要", "提交", "试试", "同意",
         "愿意", "是的", "对的", "嗯", "确认", "无误")
+# "嗯……那个就是说": a customer gathering their thoughts, not agreeing (the classifier hears 嗯 as yes).
+_HESITATION = ("那个", "就是说", "这个嘛", "呃", "额", "……", "...", "我想想", "让我想")
 _ASCII = re.compile(r"\b(ok|okay|yes|no|nope)\b")
 _QUESTION = re.compile(r"[?？吗呢]$|怎么|如何|什么|多少|哪|几")
 
@@ -33,6 +35,8 @@ def yes_or_no(text: str) -> Optional[bool]:
     if not folded or len(folded) > MAX_ANSWER_CHARS or _QUESTION.search(bare):
         return None
     word = _ASCII.search(folded)
+    if is_hesitation(text):
+        return None
     if any(cue in folded for cue in _NO) or (word and word.group(1) in ("no", "nope")):
         return False
     if any(cue in folded for cue in _UNSURE):
@@ -40,3 +44,19 @@ def yes_or_no(text: str) -> Optional[bool]:
     if any(cue in folded for cue in _YES) or word or bare in ("好", "行", "嗯", "对", "是"):
         return True
     return None
+
+
+def is_hesitation(text: str) -> bool:
+    """Filler words with no yes or no of their own ("嗯……那个就是说")."""
+    folded = normalise(text).strip().lower()
+    if not any(cue in folded for cue in _HESITATION):
+        return False
+    return not any(cue in folded for cue in _NO + tuple(c for c in _YES if c != "嗯"))
+
+
+# "半年后行情不好我就赎回", "要是再不降佣金我就转户": a plan or a condition, not a request made now.
+_CONDITIONAL = re.compile(r"(如果|要是|假如|万一|到时候|等到|以后|半年后|明年|过段时间|再不|还不|不然).{0,24}(就|再|的话)")
+
+
+def is_conditional(text: str) -> bool:
+    return _CONDITIONAL.search(normalise(text)) is not None

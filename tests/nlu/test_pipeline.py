@@ -20,17 +20,12 @@ pipeline:
     min_df: 1
   - name: bot.nlu.sentence_embeddings.SentenceEmbeddingFeaturizer
     alias: embedding
-  - name: bot.nlu.sentence_embeddings.SentenceEmbeddingFeaturizer
-    alias: use
-    encoder: use
   - name: bot.nlu.entity_features.EntityMentionFeaturizer
     alias: mentions
     kb_dir: {kb_dir}
   - name: bot.nlu.intent_classifier.IntentClassifier
     C: 3
     featurizers: [words, chars, embedding, mentions]
-    embedding_featurizers: [embedding, use]
-    embedding_weight: 0.15
   - name: bot.nlu.entities.SecuritiesEntityExtractor
     kb_dir: {kb_dir}
 policies: []
@@ -141,14 +136,9 @@ async def test_articles_are_learned_separately_but_reported_as_their_intent(agen
 
 
 @pytest.mark.model
-async def test_the_embedding_regression_is_trained_packed_and_loaded(agent):
-    from bot.nlu.intent_classifier import IntentClassifier
-
-    nodes = agent.processor.graph_runner._instantiated_nodes.values()
-    classifier = next(n._component for n in nodes if isinstance(n._component, IntentClassifier))
-    regression = classifier.embedding_regression
-    assert regression is not None
-    assert regression.n_features_in_ == 384 + 512  # e5's and USE's vectors, nothing else
-    assert list(regression.classes_) == list(classifier.clf.classes_)
+async def test_the_trained_model_chooses_the_article_without_a_response_selector(agent):
     result = await agent.parse_message("卖股票收多少印花税")
     assert result["intent"]["name"] == "faq"
+    selected = result["response_selector"]["faq"]["response"]
+    assert selected["intent_response_key"] == "faq/stamp_duty"
+    assert selected["confidence"] == pytest.approx(result["intent"]["confidence"])

@@ -1,4 +1,4 @@
-"""The sentence-embedding featurizer on the real bundled encoders, and the intent ranking it feeds."""
+"""The sentence-embedding featurizer on the real bundled encoder, and the intent ranking it feeds."""
 import numpy as np
 import pytest
 from rasa.nlu.constants import TOKENS_NAMES
@@ -8,7 +8,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.intent_classifier import intent_ranking
-from bot.nlu.sentence_embeddings import ENCODERS, E5Encoder, SentenceEmbeddingFeaturizer, UseEncoder
+from bot.nlu.sentence_embeddings import E5Encoder, SentenceEmbeddingFeaturizer
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -27,17 +27,16 @@ def featurizer(model_storage, resource, execution_context) -> SentenceEmbeddingF
     return SentenceEmbeddingFeaturizer.create({"scale": 10.0}, model_storage, resource, execution_context)
 
 
-@pytest.mark.parametrize("encoder", [E5Encoder, UseEncoder])
-def test_paraphrases_are_closer_than_different_questions(encoder):
-    stamp_duty, selling_tax, weather, complaint = encoder.shared().encode(
+def test_paraphrases_are_closer_than_different_questions():
+    stamp_duty, selling_tax, weather, complaint = E5Encoder.shared().encode(
         ["印花税怎么收", "卖股票要交什么税", "明天会下雨吗", "你们乱收费我要投诉"]
     )
     assert cosine(stamp_duty, selling_tax) > cosine(stamp_duty, weather)
     assert cosine(stamp_duty, selling_tax) > cosine(stamp_duty, complaint)
 
 
-@pytest.mark.parametrize("encoder", [E5Encoder, UseEncoder])
-def test_vectors_are_unit_length_and_stable_across_calls(encoder):
+def test_vectors_are_unit_length_and_stable_across_calls():
+    encoder = E5Encoder
     first = encoder.shared().encode(["转托管要多久", "佣金是多少"])
     again = encoder.shared().encode(["佣金是多少"])
     assert first.shape == (2, encoder.dim)
@@ -46,32 +45,15 @@ def test_vectors_are_unit_length_and_stable_across_calls(encoder):
     assert encoder.shared() is encoder.shared()
 
 
-def test_the_two_encoders_are_different_models():
-    assert E5Encoder.shared() is not UseEncoder.shared()
-    assert E5Encoder.dim != UseEncoder.dim
-
-
-@pytest.mark.parametrize("name", sorted(ENCODERS))
-def test_featurizer_adds_one_scaled_sentence_feature_of_the_simplified_text(
-    name, model_storage, resource, execution_context
-):
-    featurizer = SentenceEmbeddingFeaturizer.create(
-        {"scale": 10.0, "encoder": name}, model_storage, resource, execution_context
-    )
+def test_featurizer_adds_one_scaled_sentence_feature_of_the_simplified_text(featurizer):
     message = tokenised("手續費怎麼收")
     featurizer.process([message])
     sequence, sentence = message.get_dense_features(TEXT)
     assert sequence is None
-    assert sentence.features.shape == (1, ENCODERS[name].dim)
+    assert sentence.features.shape == (1, E5Encoder.dim)
     assert np.linalg.norm(sentence.features) == pytest.approx(10.0, rel=1e-3)
-    expected = ENCODERS[name].shared().encode(["手续费怎么收"])[0] * 10
+    expected = E5Encoder.shared().encode(["手续费怎么收"])[0] * 10
     assert np.allclose(sentence.features[0], expected, atol=1e-5)
-
-
-def test_the_default_encoder_is_e5(featurizer):
-    message = tokenised("佣金怎么算")
-    featurizer.process([message])
-    assert message.get_dense_features(TEXT)[1].features.shape == (1, E5Encoder.dim)
 
 
 def test_featureless_messages_stay_featureless(featurizer):
@@ -86,13 +68,6 @@ def test_scale_must_be_positive(model_storage, resource, execution_context):
 
     with pytest.raises(InvalidConfigException):
         SentenceEmbeddingFeaturizer.create({"scale": 0}, model_storage, resource, execution_context)
-
-
-def test_an_unknown_encoder_is_a_configuration_error(model_storage, resource, execution_context):
-    from rasa.shared.exceptions import InvalidConfigException
-
-    with pytest.raises(InvalidConfigException, match="encoder"):
-        SentenceEmbeddingFeaturizer.create({"encoder": "bert"}, model_storage, resource, execution_context)
 
 
 def test_ranking_groups_articles_under_their_intent_by_their_best_article():

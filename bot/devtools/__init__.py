@@ -1,0 +1,1 @@
+"""Development tools: run the trained assistant in process for tests and evaluations."""

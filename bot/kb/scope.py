@@ -1,0 +1,43 @@
+"""What the assistant does not answer (kb/scope.yml): terms whose question no article covers.
+
+A message naming such a term is answered by an article only if that article itself mentions the
+term; otherwise the answering action abstains. This is the "key terms disagree" half of abstaining
+(the other half is the classifier's own low confidence).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import yaml
+from pydantic import Field
+
+from bot.kb.models import Record
+from bot.nlu.text import normalise
+
+SCOPE_FILE = "scope.yml"
+
+
+class NotCovered(Record):
+    name: str
+    terms: List[str] = Field(..., min_items=1)
+
+
+class Scope(Record):
+    not_covered: List[NotCovered]
+
+    def uncovered_term(self, text: str, article_text: str) -> Optional[str]:
+        """A not-covered term the message names and the article does not, or None."""
+        folded = normalise(text).lower()
+        covered = normalise(article_text).lower()
+        for group in self.not_covered:
+            for term in group.terms:
+                term = normalise(term).lower()
+                if term in folded and term not in covered:
+                    return group.name
+        return None
+
+
+def load_scope(kb_dir: Path) -> Scope:
+    with open(Path(kb_dir) / SCOPE_FILE, encoding="utf-8") as fh:
+        return Scope(**yaml.safe_load(fh))
