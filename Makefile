@@ -6,8 +6,6 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/assistant.tar.gz
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
-export BOT_IDENTITY_SECRET ?= demo-identity-secret-change-me-in-production
-export RASA_TOKEN ?= demo-rasa-token
 # Training inputs: any change retrains (with --force: Rasa's cache misses dictionary edits). Answers are
 # read from kb/ when a customer asks, so editing an article needs no training; the entity catalogue
 # is read by the NLU.
@@ -34,9 +32,16 @@ train: $(MODEL)
 $(MODEL): $(TRAINING_INPUTS) | $(VENV)/.installed
 	$(RASA) train --force --domain domain --data data --config config.yml --out models --fixed-model-name assistant
 
+# Demo mode: the public demo secrets, the demo customers and logins. Never in production (README).
+DEMO := BOT_DEMO_MODE=1 RASA_TOKEN=$${RASA_TOKEN:-demo-rasa-token} ACTION_SERVER_TOKEN=$${ACTION_SERVER_TOKEN:-demo-action-server-token}
+
 run: $(MODEL)
-	$(PY) -m bot.runtime
-	$(VENV)/bin/honcho start -f Procfile
+	@echo "=================================================================================="
+	@echo " DEMO MODE: demo secrets, demo customers C0001-C0004, demo logins; not for production"
+	@echo " (README: Deploying safely). Web chat: http://localhost:8000/"
+	@echo "=================================================================================="
+	$(DEMO) $(PY) -m bot.runtime
+	$(DEMO) $(VENV)/bin/honcho start -f Procfile
 
 browser:
 	scripts/install-browser.sh

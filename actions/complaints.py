@@ -13,12 +13,12 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import context
-from bot.dialogue import interrupts_free_text
+from bot.services.dialogue import interrupts_free_text
 from actions.handoff import queue_for_human
-from bot import complaints, runtime
+from bot.services import complaints
+from bot import runtime
 from bot.kb.playbooks import ComplaintCatalogue
-from bot.nlu.answers import is_hesitation, yes_or_no
-from bot.store.tickets import TicketDraft
+from bot.common.short_answers import is_hesitation, yes_or_no
 
 log = logging.getLogger(__name__)
 
@@ -224,26 +224,21 @@ class ActionSubmitComplaint(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         catalogue = _catalogue()
         category = catalogue.category(tracker.get_slot("complaint_category") or "other")
-        now = _now()
         try:
             customer = context.customer(tracker)
-            tier = customer.tier if customer else None
-            description = tracker.get_slot("complaint_description") or ""
-            when = tracker.get_slot("complaint_time")
-            draft = TicketDraft(
-                idempotency_key=f"{tracker.sender_id}:{tracker.get_slot('complaint_draft_id')}",
+            complaint = complaints.Complaint(
+                draft_key=str(tracker.get_slot("complaint_draft_id")),
                 conversation_id=tracker.sender_id,
-                category=category.id,
-                severity=category.severity.value,
-                priority=complaints.priority_for(category, tier),
-                sla_due_at=complaints.sla_due(category, tier, now),
                 channel=context.channel(tracker),
-                description=f"{description}（发生时间：{when}）" if when else description,
+                category_id=category.id,
+                description=tracker.get_slot("complaint_description") or "",
+                occurred_at=tracker.get_slot("complaint_time"),
                 transcript=_transcript(tracker),
                 customer_id=customer.id if customer else None,
+                tier=customer.tier if customer else None,
                 contact_phone=_contact_phone(tracker),
             )
-            filed = complaints.file_ticket(runtime.store(), draft, category, tier, now)
+            filed = complaints.file_complaint(runtime.store(), runtime.kb(), complaint, _now())
         except (complaints.StoreUnavailable, SQLAlchemyError) as exc:
             log.error("complaint ticket not stored: %s", exc)
             dispatcher.utter_message(text=catalogue.messages.db_down)
@@ -264,7 +259,12 @@ def _transcript(tracker: Tracker, turns: int = 10) -> str:
 
 
 class ActionComplaintStatus(Action):
-    """Status and last update, only for the ticket's owner; anyone else learns nothing."""
+    """Status and last update, only for the ticket's owner; anyone else learns nothing.
+
+    An identified customer is the owner of their tickets. Anyone else proves it with the ticket id
+    and the last four digits of the call-back number (asked for when missing): the conversation id
+    is chosen by the client and proves nothing.
+    """
 
     def name(self) -> Text:
         return "action_complaint_status"
@@ -275,9 +275,13 @@ class ActionComplaintStatus(Action):
         if not ticket_id:
             context.say(dispatcher, "complaint_status_ask_id")
             return []
+        customer_id = context.customer_id(tracker)
+        last4 = complaints.phone_last4(context.text(tracker), ticket_id) if customer_id is None else None
+        if customer_id is None and last4 is None:
+            context.say(dispatcher, "complaint_status_ask_last4", ticket_id=ticket_id.upper())
+            return []
         try:
-            status = complaints.status_for_owner(runtime.store(), ticket_id, context.customer_id(tracker),
-                                                 tracker.sender_id, _catalogue())
+            status = complaints.status_for_owner(runtime.store(), ticket_id, customer_id, last4, _catalogue())
         except SQLAlchemyError:
             log.exception("complaint status lookup failed")
             context.say(dispatcher, "store_unavailable")

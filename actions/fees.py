@@ -10,7 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context
-from bot import fees, replies, runtime
+from bot.services import fees, fee_text as replies
+from bot import runtime
 from bot.nlu.numbers import parse_number
 
 ORDER_SLOTS = ("order_side", "order_quantity", "order_price", "order_amount", "order_rate")

@@ -12,7 +12,8 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import context
-from bot import handoff, runtime
+from bot.services import handoff
+from bot import runtime
 
 log = logging.getLogger(__name__)
 

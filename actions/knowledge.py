@@ -11,10 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context
 from actions.handoff import queue_for_human
-from bot import replies, runtime
-from bot.calendar_answers import calendar_answer
+from bot.services import fee_text as replies
+from bot import runtime
+from bot.services.calendar_answers import calendar_answer
 from bot.kb.render import render_for_channel
-from bot.privacy import mask_text
+from bot.common.privacy import mask_text
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +100,13 @@ class ActionMyCommission(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
         customer = context.customer(tracker)
-        if customer is None:
-            context.say(dispatcher, "my_commission_anonymous")
-            return []
         # No negotiated rate on file means the branch's default schedule applies.
         default = runtime.kb().fee_schedule_on(date.today()).commission
+        if customer is None:
+            # The default rate is kb/fees.yml's, rendered here rather than typed into the reply (issue 19).
+            context.say(dispatcher, "my_commission_anonymous",
+                        rate=replies.rate_text(default.rate), minimum=replies.money(default.minimum))
+            return []
         context.say(dispatcher, "my_commission",
             rate=replies.rate_text(customer.commission_rate or default.rate),
             minimum=replies.money(customer.commission_minimum or default.minimum),

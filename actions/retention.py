@@ -12,12 +12,13 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import context
-from bot import retention, runtime
-from bot.dialogue import interrupts_free_text
+from bot.services import retention
+from bot import runtime
+from bot.services.dialogue import interrupts_free_text
 from bot.kb.playbooks import OTHER, OfferKind, RetentionPlaybook
-from bot.nlu.answers import is_hesitation, yes_or_no
-from bot.retention_reasons import match_request_type
-from bot.sanitize import has_meaning
+from bot.common.short_answers import is_hesitation, yes_or_no
+from bot.services.retention_reasons import match_request_type
+from bot.common.sanitize import has_meaning
 
 log = logging.getLogger(__name__)
 

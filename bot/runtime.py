@@ -1,7 +1,7 @@
 """Process-wide handles shared by the action server and the web app: the knowledge base and the store.
 
-The store is opened lazily and, on first use, migrated and seeded with the demo customers and agents,
-so `make run` on a fresh machine needs no separate set-up step (seeding is idempotent).
+The store is opened lazily and, on first use, migrated and — in demo mode only — seeded with the demo
+customers and agents, so `make run` on a fresh machine needs no separate set-up step (idempotent).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import threading
 from typing import Optional
 
 from bot.kb import KnowledgeBase, load_kb
-from bot.settings import get_settings
+from bot.common.settings import get_settings
 from bot.store.db import Store, init_store
 
 log = logging.getLogger(__name__)
@@ -31,13 +31,20 @@ def seed_demo_data(store: Store) -> None:
         seed_demo_agents(session)
 
 
+def open_store(settings) -> Store:
+    """A store for other settings than the process's (tests, tools): migrated, not seeded."""
+    return init_store(settings.database_url)
+
+
 def store() -> Store:
     """The configured store, migrated and seeded on first use; raises if the database is down."""
     global _store
     with _lock:
         if _store is None:
-            candidate = init_store(get_settings().database_url)
-            seed_demo_data(candidate)
+            settings = get_settings()
+            candidate = init_store(settings.database_url)
+            if settings.demo_mode:
+                seed_demo_data(candidate)  # only demo mode has demo customers and staff logins
             _store = candidate
         return _store
 

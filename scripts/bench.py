@@ -70,7 +70,7 @@ def parallel(clients: int = 8, per_client: int = 20) -> None:
 
 
 def fee_engine() -> None:
-    from bot import fees
+    from bot.services import fees
     from bot.kb import load_kb
 
     schedule = load_kb().fee_schedule_on(__import__("datetime").date.today())

@@ -142,7 +142,11 @@ def table(summary: dict) -> str:
 def main() -> int:
     import logging
 
-    logging.disable(logging.WARNING)  # Rasa's per-turn debug output would drown the table
+    import structlog
+
+    # Rasa's per-turn debug output (logging and structlog) would drown the table.
+    logging.disable(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=str(ROOT / "results" / "ood.json"))
     parser.add_argument("--limit", type=int, default=0, help="only the first N messages (a quick look)")

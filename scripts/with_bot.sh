@@ -4,13 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=2
-export BOT_IDENTITY_SECRET="${BOT_IDENTITY_SECRET:-demo-identity-secret-change-me-in-production}"
-export RASA_TOKEN="${RASA_TOKEN:-demo-rasa-token}"
+# Demo mode, as `make run`: the demo secrets, the demo customers.
+export BOT_DEMO_MODE=1
+export RASA_TOKEN="${RASA_TOKEN:-demo-rasa-token}" ACTION_SERVER_TOKEN="${ACTION_SERVER_TOKEN:-demo-action-server-token}"
 mkdir -p var
 .venv/bin/python -m bot.runtime
-.venv/bin/rasa run actions --actions actions --port 5055 > var/eval-actions.log 2>&1 &
+.venv/bin/python -m bot.cli.action_server > var/eval-actions.log 2>&1 &
 ACTIONS=$!
-.venv/bin/rasa run --enable-api --auth-token "$RASA_TOKEN" --port 5005 --model models/assistant.tar.gz \
+.venv/bin/rasa run --enable-api --auth-token "$RASA_TOKEN" --interface 127.0.0.1 --port 5005 --model models/assistant.tar.gz \
   --credentials credentials.yml --endpoints endpoints.yml > var/eval-rasa.log 2>&1 &
 RASA=$!
 trap 'kill $ACTIONS $RASA 2>/dev/null; wait 2>/dev/null || true' EXIT

@@ -25,10 +25,7 @@ import hashlib
 import hmac
 import json
 import logging
-import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -37,18 +34,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels import sms_store
-from bot.channels.sms_outbox import REF_MAX_LENGTH, REPLY_REF_PREFIX, OutboxConfig, OutboxWorker, utcnow
-from bot.channels.sms_proactive import channel_texts, send_proactive
-from bot.channels.sms_render import Option, join_replies, options_from_buttons, parse_choice, render_sms
-from bot.identity import TOKEN_KEY, issue_token
+from bot import runtime
+from bot.common.identity import TOKEN_KEY, issue_token
+from bot.common.phones import normalize_phone
+from bot.common.privacy import install_log_masking, mask_phone
+from bot.common.settings import Settings, get_settings
 from bot.kb.sms import SmsTexts
-from bot.privacy import install_log_masking, mask_phone
-from bot.settings import Settings, get_settings
-from bot.store import sms as outbox
-from bot.store.customers import find_by_phone
-from bot.store.db import Store, init_store
-from bot.store.phones import normalize_phone
+from bot.services.sms import Admission, Inbound, SmsConversations
+from bot.services.sms_outbox import OutboxConfig, OutboxWorker, utcnow
+from bot.services.sms_proactive import channel_texts
 
 log = logging.getLogger(__name__)
 
@@ -59,25 +53,8 @@ MAX_MSG_ID_LENGTH = 128
 MAX_TEXT_LENGTH = 1000  # a long concatenated SMS is ~10 parts; anything longer is not from a handset
 # The token only has to outlive this one turn: actions read it from the latest message's metadata.
 TOKEN_TTL = timedelta(minutes=30)
-# Carriers' unsubscribe replies ("回复TD退订"); compared after removing blanks and punctuation.
-OPT_OUT_WORDS = frozenset({"T", "TD", "退订", "TD退订", "退订TD", "回TD", "回复TD", "取消订阅"})
-_FULLWIDTH_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
-_NOT_WORD = re.compile(r"[\s。，、！？!?,.;；:：\"'“”‘’]+")
-
-
-def is_opt_out(text: str) -> bool:
-    return _NOT_WORD.sub("", text.translate(_FULLWIDTH_ASCII)).upper() in OPT_OUT_WORDS
-
-
 class BadInbound(ValueError):
     """The gateway's request is not a usable message (answered with 400 and this explanation)."""
-
-
-@dataclass(frozen=True)
-class Inbound:
-    msg_id: str
-    phone: str  # normalised
-    text: str
 
 
 def parse_inbound(raw: bytes) -> Inbound:
@@ -103,14 +80,6 @@ def parse_inbound(raw: bytes) -> Inbound:
     if len(text) > MAX_TEXT_LENGTH:
         raise BadInbound(f"text is longer than {MAX_TEXT_LENGTH} characters")
     return Inbound(msg_id=msg_id, phone=phone, text=text.strip())
-
-
-class Admission(str, Enum):
-    ACCEPTED = "accepted"
-    DUPLICATE = "duplicate"
-    OPTED_OUT = "opted_out"
-    RATE_LIMITED = "rate_limited"
-    EMPTY = "ignored"
 
 
 class SmsOutput(OutputChannel):
@@ -157,12 +126,6 @@ class SmsOutput(OutputChannel):
         return None
 
 
-@dataclass(frozen=True)
-class Turn:
-    text: str
-    customer_id: Optional[str]
-
-
 class SmsInput(InputChannel):
     """Rasa input channel for the SMS gateway (`credentials.yml`: `bot.channels.sms.SmsInput:`)."""
 
@@ -172,15 +135,18 @@ class SmsInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "InputChannel":
-        # Everything comes from the environment through bot.settings; credentials.yml only enables it.
+        # Everything comes from the environment through bot.common.settings; credentials.yml only enables it.
         if credentials:
             log.warning("SMS channel: ignoring %s in credentials.yml; set SMS_* environment variables", sorted(credentials))
+        # The Rasa server loads this channel at start: outside demo mode it refuses to run with a
+        # missing or public secret (its HTTP API token, this channel's and the identity secret).
+        get_settings().require("RASA_TOKEN", "SMS_WEBHOOK_SECRET", "BOT_IDENTITY_SECRET", "ACTION_SERVER_TOKEN")
         return cls()
 
     def __init__(
         self,
         settings: Optional[Settings] = None,
-        store: Optional[Store] = None,
+        store: Optional[runtime.Store] = None,
         *,
         texts: Optional[SmsTexts] = None,
         clock: Callable[[], datetime] = utcnow,
@@ -190,6 +156,7 @@ class SmsInput(InputChannel):
         self.settings = settings or get_settings()
         self._store = store
         self._texts = texts
+        self._conversations: Optional[SmsConversations] = None
         self.clock = clock
         self.run_outbox_worker = self.settings.sms_outbox_worker if outbox_worker is None else outbox_worker
         self.outbox_config = outbox_config or OutboxConfig.from_settings(self.settings)
@@ -201,14 +168,10 @@ class SmsInput(InputChannel):
     # ------------------------------------------------------------ resources
 
     @property
-    def store(self) -> Store:
+    def store(self) -> runtime.Store:
         if self._store is None:
-            if self.settings == get_settings():
-                from bot import runtime
-
-                self._store = runtime.store()  # the process's store, migrated and seeded on first use
-            else:
-                self._store = init_store(self.settings.database_url)
+            # The process's store, migrated and seeded on first use (or the one these settings name).
+            self._store = runtime.store() if self.settings == get_settings() else runtime.open_store(self.settings)
         return self._store
 
     @property
@@ -216,6 +179,12 @@ class SmsInput(InputChannel):
         if self._texts is None:
             self._texts = channel_texts(settings=self.settings)
         return self._texts
+
+    @property
+    def conversations(self) -> SmsConversations:
+        if self._conversations is None:
+            self._conversations = SmsConversations(self.store, self.settings, self.texts)
+        return self._conversations
 
     async def start(self) -> None:
         """Opens the store and starts the outbox worker (Sanic's after_server_start)."""
@@ -294,7 +263,7 @@ class SmsInput(InputChannel):
             log.warning("SMS webhook: bad request: %s", exc)
             return response.json({"error": "bad request", "detail": str(exc)}, status=400)
         try:
-            admission = await asyncio.to_thread(self._admit, inbound, self.clock())
+            admission = await asyncio.to_thread(self.conversations.admit, inbound, self.clock())
         except SQLAlchemyError:
             # Not recorded, so the gateway's redelivery will be processed normally.
             log.exception("SMS webhook: store unavailable; asking the gateway to retry")
@@ -307,35 +276,6 @@ class SmsInput(InputChannel):
         elif admission is Admission.OPTED_OUT:
             self._wake_worker()
         return response.json({"status": admission.value})
-
-    # ------------------------------------------------------------ admission (one transaction)
-
-    def _admit(self, inbound: Inbound, now: datetime) -> Admission:
-        with self.store.session() as session, session.begin():
-            if not outbox.record_inbound(session, inbound.msg_id, inbound.phone, now):
-                return Admission.DUPLICATE
-            if is_opt_out(inbound.text):
-                # Honoured before any limit: refusing must never be obstructed.
-                if outbox.record_opt_out(session, inbound.phone, now):
-                    confirmation = render_sms(
-                        self.texts.opt_out_confirmation,
-                        signature=self.settings.sms_signature,
-                        max_parts=self.settings.sms_max_parts,
-                        texts=self.texts,
-                    )
-                    outbox.enqueue(session, inbound.phone, confirmation.text, now, ref=self._ref(inbound))
-                    sms_store.save_menu(session, inbound.phone, (), now)
-                return Admission.OPTED_OUT
-            window_start = now - timedelta(seconds=self.settings.sms_rate_window_seconds)
-            if sms_store.inbound_count_since(session, inbound.phone, window_start) > self.settings.sms_rate_limit:
-                return Admission.RATE_LIMITED
-            if not inbound.text:
-                return Admission.EMPTY
-            return Admission.ACCEPTED
-
-    @staticmethod
-    def _ref(inbound: Inbound) -> str:
-        return f"{REPLY_REF_PREFIX}{inbound.msg_id}"[:REF_MAX_LENGTH]
 
     # ------------------------------------------------------------ the conversation turn
 
@@ -356,10 +296,10 @@ class SmsInput(InputChannel):
                 self._locks.pop(phone, None)
 
     async def _turn(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        turn = await asyncio.to_thread(self._prepare, inbound, self.clock())
+        turn = await asyncio.to_thread(self.conversations.prepare, inbound, self.clock())
         metadata: Dict[str, Any] = {}
         if turn.customer_id is not None:
-            metadata[TOKEN_KEY] = issue_token(turn.customer_id, self.settings.identity_secret, TOKEN_TTL)
+            metadata[TOKEN_KEY] = issue_token(turn.customer_id, self.settings.identity_secret, TOKEN_TTL, purpose="sms")
         output = SmsOutput(self)
         failed = False
         try:
@@ -376,51 +316,11 @@ class SmsInput(InputChannel):
         except Exception:
             log.exception("SMS %r from %s: the bot failed", inbound.msg_id, mask_phone(inbound.phone))
             failed = True
-        await asyncio.to_thread(self._queue_reply, inbound, output.messages, failed, self.clock())
+        answered = await asyncio.to_thread(self.conversations.queue_reply, inbound, output.messages, self.clock())
+        if not answered and not failed:
+            # The bot always answers; silence means it is not ready (model loading).
+            log.warning("SMS %r from %s: the bot sent no reply", inbound.msg_id, mask_phone(inbound.phone))
         self._wake_worker()
-
-    def _prepare(self, inbound: Inbound, now: datetime) -> Turn:
-        with self.store.session() as session, session.begin():
-            customer = find_by_phone(session, inbound.phone)
-            text = inbound.text
-            number = parse_choice(text)
-            if number is not None:
-                ttl = timedelta(seconds=self.settings.sms_menu_ttl_seconds)
-                option = sms_store.chosen_option(session, inbound.phone, number, now, ttl)
-                if option is not None:
-                    text = option.payload
-            return Turn(text=text, customer_id=customer.id if customer is not None else None)
-
-    def _reply_parts(self, messages: List[Dict[str, Any]]) -> "tuple[List[str], List[Option]]":
-        texts: List[str] = []
-        options: List[Option] = []
-        for message in messages:
-            text = message.get("text") or ""
-            if text:
-                texts.append(text)
-            buttons = message.get("buttons") or message.get("quick_replies")
-            if buttons:
-                options = options_from_buttons(buttons)  # the last question asked is the one answered
-        return texts, options
-
-    def _queue_reply(self, inbound: Inbound, messages: List[Dict[str, Any]], failed: bool, now: datetime) -> None:
-        texts, options = self._reply_parts(messages)
-        body = join_replies(texts)
-        if not body and not options:
-            # The bot always answers; silence means it is not ready (model loading) or failed.
-            if not failed:
-                log.warning("SMS %r from %s: the bot sent no reply", inbound.msg_id, mask_phone(inbound.phone))
-            body = self.texts.unavailable
-        rendered = render_sms(
-            body,
-            options,
-            signature=self.settings.sms_signature,
-            max_parts=self.settings.sms_max_parts,
-            texts=self.texts,
-        )
-        with self.store.session() as session, session.begin():
-            outbox.enqueue(session, inbound.phone, rendered.text, now, ref=self._ref(inbound))
-            sms_store.save_menu(session, inbound.phone, rendered.options, now)
 
     # ------------------------------------------------------------ proactive, through Rasa's API
 
@@ -433,16 +333,5 @@ class SmsInput(InputChannel):
             log.warning("SMS: cannot send to conversation %r, it is not an SMS conversation", recipient_id[:8])
             return
         phone = recipient_id[len(SENDER_PREFIX) :]
-        texts, options = self._reply_parts([message])
-        body = join_replies(texts)
-        if not body:
-            return
-
-        def queue() -> None:
-            with self.store.session() as session, session.begin():
-                send_proactive(
-                    session, phone, body, self.clock(), options=options, settings=self.settings, texts=self.texts
-                )
-
-        await asyncio.to_thread(queue)
-        self._wake_worker()
+        if await asyncio.to_thread(self.conversations.queue_proactive, phone, message, self.clock()):
+            self._wake_worker()

@@ -40,14 +40,21 @@ def _wait_for(url: str, timeout: float) -> None:
     raise RuntimeError(f"{url} did not come up within {timeout:.0f}s")
 
 
+# The action server's token in tests and evaluations (at least 32 bytes, not a demo value).
+ACTION_TOKEN = "in-process-action-token-of-at-least-32-bytes"
+ACTION_TOKEN_HEADER = "X-Action-Token"
+
+
 class ActionServer:
-    """`python -m rasa_sdk --actions actions` on a free loopback port."""
+    """`python -m bot.cli.action_server` (as `make run` starts it) on a free loopback port."""
 
     def __init__(self, env: Dict[str, str]) -> None:
         self.port = free_port()
+        self.token = ACTION_TOKEN
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+            [sys.executable, "-m", "bot.cli.action_server"],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "ACTION_SERVER_HOST": "127.0.0.1",
+                           "ACTION_SERVER_PORT": str(self.port), "ACTION_SERVER_TOKEN": self.token, **env},
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         try:
@@ -124,7 +131,7 @@ class Turn:
 class InProcessBot:
     """Drives the in-process agent from synchronous code."""
 
-    def __init__(self, action_url: str, model: Path = MODEL) -> None:
+    def __init__(self, action_url: str, model: Path = MODEL, token: str = ACTION_TOKEN) -> None:
         from rasa.core.agent import load_agent
         from rasa.core.utils import AvailableEndpoints
         from rasa.utils.endpoints import EndpointConfig
@@ -132,7 +139,7 @@ class InProcessBot:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
-        endpoints = AvailableEndpoints(action=EndpointConfig(url=action_url))
+        endpoints = AvailableEndpoints(action=EndpointConfig(url=action_url, headers={ACTION_TOKEN_HEADER: token}))
         self.agent = self._run(load_agent(model_path=str(model), endpoints=endpoints))
 
     def _run(self, coro):

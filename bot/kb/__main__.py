@@ -13,7 +13,7 @@ from bot.kb.check import check_kb
 def _kb_dir(value: Optional[str]) -> Path:
     if value:
         return Path(value)
-    from bot.settings import get_settings
+    from bot.common.settings import get_settings
 
     return get_settings().kb_dir
 

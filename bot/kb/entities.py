@@ -64,6 +64,9 @@ class StockEntry(EntityEntry):
 
 class EntityCatalogue(_Frozen):
     source: str = Field(..., min_length=2)
+    # From when the listed names and codes are current. Optional for the loader (the extractor works
+    # without it), required by `python -m bot.kb check` like every other dated fact.
+    effective: Optional[date] = None
     reviewed: date
     review_by: date
     boards: List[EntityEntry] = []

@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type, T
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.kb.branch import BRANCH_FILE, BranchPolicy, placeholders_in
 from bot.kb.models import (
     Article,
     Customer,
@@ -56,8 +57,14 @@ class KnowledgeBase:
         tiers: Sequence[Tier],
         service: Service,
         customers: Sequence[Customer],
+        branch: Optional[BranchPolicy] = None,
+        branch_article_ids: Iterable[str] = (),
     ):
         self.path = path
+        # kb/branch.yml: the branch's own figures, each approved by name and date.
+        self.branch = branch
+        # Articles that state a branch figure (their text had a `{branch.…}` placeholder).
+        self.branch_article_ids = frozenset(branch_article_ids)
         self.articles: Tuple[Article, ...] = tuple(articles)
         # Newest first, so the first schedule that has started is the one in force.
         self.schedules: Tuple[FeeSchedule, ...] = tuple(sorted(schedules, key=lambda s: s.effective, reverse=True))
@@ -199,7 +206,44 @@ def _duplicates(ids: Iterable[str]) -> List[str]:
     return sorted(i for i, n in Counter(ids).items() if n > 1)
 
 
-def _read_articles(kb_dir: Path, problems: List[str]) -> List[Article]:
+# Fields whose values are branch policy: in tiers.yml and service.yml they must be `{branch.…}`
+# placeholders, so that branch.yml stays the one place the figure is written.
+BRANCH_FIELDS = {
+    "tiers.yml": ("points_multiplier", "min_commission_rate_offer", "complaint_sla_factor"),
+    "service.yml": ("hotline", "hotline_hours", "branch_hours", "bank_transfer_hours"),
+    "service.yml info_products": ("paid",),
+    "service.yml points.earn": ("points", "per_yuan"),
+}
+
+
+def _literal_branch_fields(where: str, records: Any, fields: Sequence[str], problems: List[str]) -> None:
+    """A branch figure written as a literal (a copy) instead of its `{branch.…}` placeholder."""
+    for record in records if isinstance(records, list) else [records]:
+        if not isinstance(record, dict):
+            continue
+        label = record.get("id", "")
+        for field_name in fields:
+            if field_name in record and record[field_name] is not None and not placeholders_in(record[field_name]):
+                problems.append(
+                    f"{where}: {label + ': ' if label else ''}{field_name} is branch policy: write "
+                    f"{{branch.…}} and set the value in branch.yml (found {record[field_name]!r})"
+                )
+
+
+def _filled(data: Any, branch: Optional[BranchPolicy], where: str, problems: List[str]) -> Any:
+    """`data` with its branch placeholders filled; an unknown placeholder is a problem."""
+    if branch is None:
+        return data
+    try:
+        return branch.fill_data(data)
+    except KeyError as exc:
+        problems.append(f"{where}: {exc.args[0]}")
+        return None
+
+
+def _read_articles(
+    kb_dir: Path, problems: List[str], branch: Optional[BranchPolicy] = None, branch_ids: Optional[set] = None
+) -> List[Article]:
     articles: List[Article] = []
     article_dir = kb_dir / ARTICLES_DIR
     files = sorted(article_dir.glob("*.yml"))
@@ -219,6 +263,11 @@ def _read_articles(kb_dir: Path, problems: List[str]) -> List[Article]:
             problems.append(f"{name}: unknown topic file (expected one of {', '.join(t.value for t in Topic)})")
         for index, raw in enumerate(data):
             label = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
+            if placeholders_in(raw) and branch_ids is not None:
+                branch_ids.add(label)  # states a branch figure: must cite the branch, never a regulator
+            raw = _filled(raw, branch, f"{name}: {label}", problems)
+            if raw is None:
+                continue
             article = _parse(Article, raw, f"{name}: {label}", problems)
             if article is None:
                 continue
@@ -279,10 +328,21 @@ def read_kb(path: Path) -> Tuple[Optional[KnowledgeBase], List[str]]:
     if not kb_dir.is_dir():
         return None, [f"{kb_dir}: not a directory"]
 
-    articles = _read_articles(kb_dir, problems)
+    branch_data = _read_yaml(kb_dir / BRANCH_FILE, problems, kb_dir)
+    branch = None if branch_data is None else _parse(BranchPolicy, branch_data, BRANCH_FILE, problems)
+    branch_ids: set = set()
+    articles = _read_articles(kb_dir, problems, branch, branch_ids)
 
     def part(file: str, model: Type[M]) -> Optional[M]:
         data = _read_yaml(kb_dir / file, problems, kb_dir)
+        if isinstance(data, dict) and file == "tiers.yml":
+            _literal_branch_fields(file, data.get("tiers"), BRANCH_FIELDS[file], problems)
+        if isinstance(data, dict) and file == "service.yml":
+            _literal_branch_fields(file, data, BRANCH_FIELDS[file], problems)
+            _literal_branch_fields(file, data.get("info_products"), BRANCH_FIELDS["service.yml info_products"], problems)
+            earn = (data.get("points") or {}).get("earn") if isinstance(data.get("points"), dict) else None
+            _literal_branch_fields(file, earn, BRANCH_FIELDS["service.yml points.earn"], problems)
+        data = _filled(data, branch, file, problems)
         return None if data is None else _parse(model, data, file, problems)
 
     fees = part("fees.yml", FeesFile)
@@ -298,9 +358,9 @@ def read_kb(path: Path) -> Tuple[Optional[KnowledgeBase], List[str]]:
     if service:
         _check_service(service, problems)
 
-    if problems or not (fees and tiers and service and customers):
+    if problems or not (fees and tiers and service and customers and branch):
         return None, problems
-    kb = KnowledgeBase(kb_dir, articles, schedules, tiers.tiers, service, customers.customers)
+    kb = KnowledgeBase(kb_dir, articles, schedules, tiers.tiers, service, customers.customers, branch, branch_ids)
     return kb, problems
 
 
@@ -315,7 +375,7 @@ def _load_cached(kb_dir: Path) -> KnowledgeBase:
 def load_kb(path: Optional[Path] = None) -> KnowledgeBase:
     """The knowledge base at `path` (default: settings `kb_dir`), loaded once per directory."""
     if path is None:
-        from bot.settings import get_settings
+        from bot.common.settings import get_settings
 
         path = get_settings().kb_dir
     return _load_cached(Path(path).resolve())

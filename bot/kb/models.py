@@ -13,6 +13,8 @@ from typing import Dict, List, Optional
 
 from pydantic import BaseModel, Extra, Field, root_validator, validator
 
+from bot.kb.citations import UNVERIFIED_NOTICE, placeholder_in, sms_answer
+
 # The SMS form must fit one 70-character SMS together with the 【…】 signature.
 SHORT_MAX_CHARS = 60
 # The legal cap on commission (0.3% of turnover), including handling and regulatory fees.
@@ -33,15 +35,27 @@ def _exact(value: object) -> object:
 
 
 class Sourced(Record):
-    """A fact with its official source and the date the source took effect."""
+    """A fact with its official source and the date the source took effect.
+
+    `announced`: the source is published but not yet in force (`effective` is in the future); the
+    answer must say so, and `python -m bot.kb check` fails once the date has passed and the mark is
+    still there. `verified: false`: nobody has read the cited document for this fact; the answer then
+    tells the customer to rely on the latest notice (`UNVERIFIED_NOTICE`) instead of citing with
+    confidence, and a `# note:` comment in the YAML says what is missing.
+    """
 
     source: str = Field(..., min_length=2)
     effective: date
+    announced: bool = False
+    verified: bool = True
 
     @validator("source")
     def _source_not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("source must name the official rule or notice")
+        placeholder = placeholder_in(value)
+        if placeholder:
+            raise ValueError(f"source {value.strip()!r} is a placeholder ({placeholder}), not a document")
         return value.strip()
 
 
@@ -109,6 +123,17 @@ class Article(Reviewed):
             raise ValueError(f"short is {len(value)} characters, at most {SHORT_MAX_CHARS}")
         return value
 
+    @root_validator(skip_on_failure=True)
+    def _sms_with_basis_fits_and_unverified_says_so(cls, values: dict) -> dict:
+        sms = sms_answer(values["short"], values["source"], values["verified"])
+        if len(sms) > SHORT_MAX_CHARS:
+            raise ValueError(
+                f"short with its basis is {len(sms)} characters ({sms}), at most {SHORT_MAX_CHARS}: shorten short"
+            )
+        if not values["verified"] and UNVERIFIED_NOTICE not in values["answer"]:
+            raise ValueError(f"verified is false: the answer must say “{UNVERIFIED_NOTICE}”")
+        return values
+
 
 # ---------------------------------------------------------------- fees
 
@@ -156,6 +181,7 @@ class FeeSchedule(ReviewDates):
 
     id: str = Field(..., regex=r"^[a-z0-9][a-z0-9_-]*$")
     effective: date
+    announced: bool = False  # published, not yet in force (see Sourced)
     items: List[FeeItem]
 
     @validator("items")
@@ -214,6 +240,10 @@ class Tier(Reviewed):
     # A float on purpose: it scales hours (timedelta), not money.
     complaint_sla_factor: float = Field(..., gt=0, le=1)
     handoff_priority: int = Field(..., ge=0)  # higher is served first
+    # Complaints of this tier are one priority step more urgent (the branch's service design).
+    complaint_priority_boost: bool = False
+    # A handoff also notifies the customer's own account manager.
+    account_manager_on_handoff: bool = False
     points_multiplier: Decimal = Field(..., gt=0)
 
     _exact_rates = validator("min_commission_rate_offer", "points_multiplier", pre=True, allow_reuse=True)(_exact)

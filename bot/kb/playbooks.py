@@ -7,6 +7,8 @@ renderable: every template may use only the placeholders its caller fills, so a 
 """
 from __future__ import annotations
 
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from pathlib import Path
 from string import Formatter
@@ -30,7 +32,8 @@ def _placeholders(template: str) -> set[str]:
 
 
 def _check_template(template: str, allowed: frozenset[str], where: str) -> str:
-    unknown = _placeholders(template) - allowed
+    # `{branch.…}` placeholders are filled from kb/branch.yml when the file is loaded (bot.kb.branch).
+    unknown = {name for name in _placeholders(template) if not name.startswith("branch.")} - allowed
     if unknown:
         raise ValueError(f"{where}: unknown placeholder(s) {sorted(unknown)}; allowed {sorted(allowed)}")
     return template
@@ -84,6 +87,14 @@ REQUIRED_REASONS = ("fees_too_high", "branch_far", "friend_elsewhere", "hall_tip
 RETENTION_PLACEHOLDERS = frozenset({"request_label", "case_id"})
 
 
+# Words with which an offer states a rule rather than a service ("按现行规定…", "《证券法》明令禁止…").
+RULE_CUES = ("规定", "规则", "《", "法律", "法规", "禁止", "不得", "监管", "证监会", "交易所", "中国结算", "一人三户")
+
+
+def states_a_rule(text: str) -> bool:
+    return any(cue in text for cue in RULE_CUES)
+
+
 class Offer(Record):
     kind: OfferKind
     text: str = Field(..., min_length=4)
@@ -92,6 +103,13 @@ class Offer(Record):
     @validator("text")
     def _plain(cls, value: str) -> str:
         return _check_template(value.strip(), frozenset(), "offer text")
+
+    @root_validator(skip_on_failure=True)
+    def _a_rule_needs_its_citation(cls, values: dict) -> dict:
+        if values.get("citation") is None and states_a_rule(values["text"]):
+            cues = [cue for cue in RULE_CUES if cue in values["text"]]
+            raise ValueError(f"the offer states a rule ({'、'.join(cues)}) but has no citation")
+        return values
 
 
 class Reason(Labelled):
@@ -211,23 +229,31 @@ COMPLAINT_PLACEHOLDERS = {
 
 
 class SlaHours(Record):
-    """Hours from submission to the first contact by a named person, per customer tier."""
+    """Hours from submission to the first contact by a named person, per customer tier.
+
+    complaints.yml gives the normal tier's hours per category; the other tiers' hours are derived on
+    loading from the tier factors in kb/branch.yml (`tier_complaint_sla_factor`, e.g. 金卡 halves them),
+    so the factor has one source.
+    """
 
     normal: int = Field(..., gt=0)
-    silver: int = Field(..., gt=0)
-    gold: int = Field(..., gt=0)
-    platinum: int = Field(..., gt=0)
+    silver: Optional[int] = Field(None, gt=0)
+    gold: Optional[int] = Field(None, gt=0)
+    platinum: Optional[int] = Field(None, gt=0)
 
     @root_validator(skip_on_failure=True)
     def _better_tiers_are_not_slower(cls, values: dict) -> dict:
-        order = [values[t.value] for t in TierId]  # normal → platinum
+        order = [values[t.value] for t in TierId if values.get(t.value) is not None]  # normal → platinum
         if any(later > earlier for earlier, later in zip(order, order[1:])):
             raise ValueError(f"a higher tier must not wait longer: {order}")
         return values
 
     def for_tier(self, tier: TierId | str) -> int:
         tier = TIER_NAMES.get(tier, tier) if isinstance(tier, str) else tier
-        return int(getattr(self, TierId(tier).value))
+        hours = getattr(self, TierId(tier).value)
+        if hours is None:
+            raise LookupError(f"no complaint hours for {TierId(tier).value}: load the catalogue with load_complaints")
+        return int(hours)
 
 
 class ComplaintCategory(Labelled):
@@ -243,7 +269,12 @@ class Notice(Reviewed):
 
 
 class SlaPolicy(Reviewed):
+    """The branch's complaint-handling policy the per-category hours come from (branch policy)."""
+
     note: Optional[str] = None
+    policy: Optional[str] = None  # 本营业部规定
+    approved_by: Optional[str] = None
+    approved: Optional[date] = None
 
 
 class ComplaintMessages(Record):
@@ -329,10 +360,35 @@ def _read(path: Path) -> dict:
 
 
 def load_retention(kb_dir: Path) -> RetentionPlaybook:
-    """Parse `<kb_dir>/retention.yml`; raises `pydantic.ValidationError` on a schema error."""
-    return RetentionPlaybook.parse_obj(_read(Path(kb_dir) / RETENTION_FILE))
+    """Parse `<kb_dir>/retention.yml` with its `{branch.…}` placeholders filled from branch.yml;
+    raises `pydantic.ValidationError` on a schema error, KeyError on an unknown placeholder."""
+    from bot.kb.branch import load_branch
+
+    return RetentionPlaybook.parse_obj(load_branch(kb_dir).fill_data(_read(Path(kb_dir) / RETENTION_FILE)))
+
+
+SLA_FACTOR = "tier_complaint_sla_factor"
 
 
 def load_complaints(kb_dir: Path) -> ComplaintCatalogue:
-    """Parse `<kb_dir>/complaints.yml`; raises `pydantic.ValidationError` on a schema error."""
-    return ComplaintCatalogue.parse_obj(_read(Path(kb_dir) / COMPLAINTS_FILE))
+    """Parse `<kb_dir>/complaints.yml`; each category's hours for the better tiers are the normal tier's
+    hours times the tier's factor in branch.yml. Raises `pydantic.ValidationError` on a schema error."""
+    from bot.kb.branch import load_branch
+
+    branch = load_branch(kb_dir)
+    data = branch.fill_data(_read(Path(kb_dir) / COMPLAINTS_FILE))
+    for category in data.get("categories") or []:
+        hours = category.get("sla_hours") if isinstance(category, dict) else None
+        if not isinstance(hours, dict) or "normal" not in hours:
+            continue
+        given = sorted(set(hours) - {"normal"})
+        if given:
+            raise ValueError(
+                f"complaints.yml: {category.get('id')}: sla_hours gives {given}; only `normal` is written here, "
+                f"the other tiers follow from {SLA_FACTOR} in branch.yml"
+            )
+        for tier in TierId:
+            if tier is not TierId.NORMAL:
+                factor = Decimal(branch.text(SLA_FACTOR, tier.value))
+                hours[tier.value] = int((Decimal(hours["normal"]) * factor).to_integral_value(ROUND_HALF_UP))
+    return ComplaintCatalogue.parse_obj(data)

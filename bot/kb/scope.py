@@ -13,7 +13,7 @@ import yaml
 from pydantic import Field
 
 from bot.kb.models import Record
-from bot.nlu.text import normalise
+from bot.common.text import normalise
 
 SCOPE_FILE = "scope.yml"
 

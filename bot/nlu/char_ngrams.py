@@ -29,7 +29,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import CountVectorizer
 
 from bot.nlu.sentence_featurizer import SentenceFeaturizerSteps, tokenised
-from bot.nlu.text import normalise
+from bot.common.text import normalise
 
 _VOCABULARY_FILE = "vocabulary.json"
 

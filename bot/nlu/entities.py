@@ -32,8 +32,9 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.kb.entities import ENTITIES_FILE, SECTIONS, EntityCatalogue, load_entities
 from bot.nlu.numbers import Kind, find_order_mentions
-from bot.nlu.text import normalise
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.common.phones import MOBILE
+from bot.common.text import normalise
+from bot.common.settings import PROJECT_ROOT, get_settings
 
 Entity = Dict[Text, Any]
 Span = Tuple[int, int]
@@ -41,7 +42,7 @@ Span = Tuple[int, int]
 # Jieba decides where words end; giving every kb name a high frequency keeps it in one piece inside
 # a sentence ("在工行开户"), so the token-based entity ruler can match it.
 NAME_FREQUENCY = 200_000
-PHONE = re.compile(r"(?<!\d)1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)")  # 13812345678, 139 1234 5678
+PHONE = MOBILE  # 13812345678, 139 1234 5678
 TICKET_ID = re.compile(r"(?<![A-Za-z0-9])(?:CP|RT)-\d{8}-\d{4}(?!\d)", re.IGNORECASE)
 # Every entity type `extract` can return: kb names, identifiers by pattern, order details.
 ENTITY_TYPES: Tuple[str, ...] = (*SECTIONS.values(), "phone", "ticket_id", *typing.get_args(Kind))

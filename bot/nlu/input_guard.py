@@ -17,7 +17,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.sanitize import clean_text, has_meaning
+from bot.common.sanitize import clean_text, has_meaning
 
 
 class _Stateless(GraphComponent):

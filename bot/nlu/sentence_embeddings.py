@@ -34,7 +34,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.sentence_featurizer import StatelessSentenceFeaturizer
-from bot.nlu.text import normalise
+from bot.common.text import normalise
 
 # Training, cross-validation folds and a reloaded model embed the same sentences again and again;
 # the encoder is deterministic, so one process keeps the vectors it has computed (about 1.5 kB each).

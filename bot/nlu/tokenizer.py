@@ -29,8 +29,8 @@ from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.text import normalise
-from bot.settings import PROJECT_ROOT
+from bot.common.text import normalise
+from bot.common.settings import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any, Optional
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import DateTime, String, TypeDecorator
 
-from bot.store.clock import as_utc
+from bot.common.clock import as_utc
 
 
 class UTCDateTime(TypeDecorator):

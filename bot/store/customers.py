@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.store.models import Customer, Tier
-from bot.store.phones import normalize_phone
+from bot.common.phones import normalize_phone
 
 # The kb and the design speak of 普通/银卡/金卡/白金卡; the store keeps the English codes.
 TIER_ALIASES = {

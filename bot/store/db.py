@@ -54,12 +54,12 @@ def make_engine(url: Union[str, URL], **kwargs: Any) -> Engine:
             kwargs.setdefault("poolclass", StaticPool)
         else:
             Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, future=True, connect_args=connect_args, **kwargs)
+        engine = create_engine(parsed, future=True, hide_parameters=True, connect_args=connect_args, **kwargs)
         _prepare_sqlite(engine, memory)
         return engine
     # Pre-ping: the PostgreSQL server or a proxy may drop idle connections between customer messages.
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(parsed, future=True, **kwargs)
+    return create_engine(parsed, future=True, hide_parameters=True, **kwargs)
 
 
 def session_factory(engine: Engine) -> "sessionmaker[Session]":
@@ -116,7 +116,7 @@ class Store:
 def init_store(url: Optional[str] = None, *, migrate: bool = True) -> Store:
     """Engine + migrated schema + session factory for `url` (default: the configured DATABASE_URL)."""
     if url is None:
-        from bot.settings import get_settings
+        from bot.common.settings import get_settings
 
         url = get_settings().database_url
     engine = make_engine(url)

@@ -12,8 +12,8 @@ from typing import List, Optional
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.store.customers import get_customer, parse_tier
-from bot.store.models import Handoff, HandoffStatus, Tier
+from bot.store.customers import parse_tier
+from bot.store.models import Handoff, HandoffStatus
 
 ACTIVE = (HandoffStatus.WAITING.value, HandoffStatus.ASSIGNED.value)
 
@@ -46,25 +46,22 @@ def enqueue(
     now: datetime,
     *,
     customer_id: Optional[str] = None,
-    tier: Optional[str] = None,
+    tier: str = "normal",
+    priority: int = 0,
     reason: str = "",
 ) -> Handoff:
     """Queues the conversation for an agent, or returns its existing active handoff.
 
-    The tier defaults to the identified customer's; anonymous customers are served as normal tier.
+    `priority` (higher is served first) is the tier's, decided by the handoff service from the kb.
     """
     existing = active_for_conversation(session, conversation_id)
     if existing is not None:
         return existing
-    if tier is None:
-        customer = get_customer(session, customer_id)
-        tier = customer.tier if customer is not None else Tier.NORMAL.value
-    parsed = parse_tier(tier)
     handoff = Handoff(
         conversation_id=conversation_id,
         customer_id=customer_id,
-        tier=parsed.value,
-        priority=parsed.rank,
+        tier=parse_tier(tier).value,
+        priority=priority,
         reason=reason[:255],
         status=HandoffStatus.WAITING.value,
         created_at=now,

@@ -46,14 +46,6 @@ class Tier(str, Enum):
     GOLD = "gold"
     PLATINUM = "platinum"
 
-    @property
-    def rank(self) -> int:
-        """Queue precedence: a higher rank is served first."""
-        return _TIER_RANK[self]
-
-
-_TIER_RANK = {Tier.NORMAL: 0, Tier.SILVER: 1, Tier.GOLD: 2, Tier.PLATINUM: 3}
-
 
 class TicketStatus(str, Enum):
     OPEN = "open"
@@ -188,7 +180,7 @@ class Handoff(Base):
     conversation_id: Mapped[str] = Column(String(128), nullable=False, index=True)
     customer_id: Mapped[Optional[str]] = Column(String(16), ForeignKey("customers.id"), nullable=True)
     tier: Mapped[str] = Column(String(16), nullable=False)
-    priority: Mapped[int] = Column(Integer, nullable=False)  # Tier.rank: higher is served first
+    priority: Mapped[int] = Column(Integer, nullable=False)  # the tier's handoff_priority (kb): higher first
     reason: Mapped[str] = Column(String(255), nullable=False, default="")
     status: Mapped[str] = Column(String(16), nullable=False, default=HandoffStatus.WAITING.value)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.privacy import mask_phone, mask_text
-from bot.store.clock import business_day
+from bot.common.privacy import mask_phone, mask_text
+from bot.common.clock import business_day
 from bot.store.customers import get_customer
 from bot.store.follow_ups import RATE_REVIEW, WIN_BACK_CALL, create_follow_up
 from bot.store.ids import RETENTION_PREFIX, next_id

@@ -15,9 +15,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.privacy import mask_text
+from bot.common.privacy import mask_text
 from bot.store.models import SmsInbound, SmsOptOut, SmsOutbox, SmsStatus
-from bot.store.phones import normalize_phone
+from bot.common.phones import normalize_phone
 
 DEFAULT_LEASE = timedelta(minutes=2)
 DEFAULT_BASE_DELAY = timedelta(seconds=30)

@@ -10,9 +10,11 @@ Status machine (DESIGN: open → in_progress → resolved → closed, reopened a
 
 Everything else, including staying in the same status, raises IllegalTransition. Every change
 (creation, status, assignment, note) appends one TicketEvent; events are never updated or deleted.
-Free text is masked (bot.privacy) before it is stored, whatever the caller already did.
+Free text is masked (bot.common.privacy) before it is stored, whatever the caller already did.
 """
 from __future__ import annotations
+
+import hmac
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,11 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.privacy import mask_phone, mask_text
-from bot.store.clock import business_day
+from bot.common.privacy import mask_phone, mask_text
+from bot.common.clock import business_day
 from bot.store.ids import TICKET_PREFIX, next_id
 from bot.store.models import Ticket, TicketEvent, TicketStatus
-from bot.store.phones import normalize_phone
+from bot.common.phones import normalize_phone
 
 S = TicketStatus
 ALLOWED_TRANSITIONS: Dict[TicketStatus, FrozenSet[TicketStatus]] = {
@@ -181,31 +183,30 @@ def add_note(session: Session, ticket_id: str, actor: str, now: datetime, text: 
 
 
 def get_ticket_for_owner(
-    session: Session, ticket_id: str, customer_id: Optional[str], conversation_id: Optional[str]
+    session: Session, ticket_id: str, customer_id: Optional[str], phone_last4: Optional[str]
 ) -> Optional[Ticket]:
     """The ticket if the asker owns it, else None (indistinguishable from "no such ticket").
 
-    A ticket filed by an identified customer belongs to that customer id; an anonymous ticket
-    belongs to the conversation (sender id) that filed it.
+    A ticket filed by an identified customer belongs to that customer id. An anonymous ticket is
+    shown to whoever has its id *and* the last four digits of the call-back number it was filed
+    with: a conversation id is chosen by the client, so it proves nothing.
     """
     ticket = get_ticket(session, ticket_id)
     if ticket is None:
         return None
     if ticket.customer_id is not None:
         return ticket if customer_id is not None and customer_id == ticket.customer_id else None
-    return ticket if conversation_id is not None and conversation_id == ticket.conversation_id else None
+    phone = ticket.contact_phone_raw or ""
+    if customer_id is None and phone_last4 and len(phone) >= 4 and hmac.compare_digest(phone[-4:], phone_last4):
+        return ticket
+    return None
 
 
-def tickets_for_owner(
-    session: Session, customer_id: Optional[str], conversation_id: Optional[str], limit: int = 10
-) -> List[Ticket]:
-    """The owner's most recent tickets (for "我的投诉进度" without an id)."""
-    if customer_id is not None:
-        where = Ticket.customer_id == customer_id
-    elif conversation_id is not None:
-        where = (Ticket.customer_id.is_(None)) & (Ticket.conversation_id == conversation_id)
-    else:
+def tickets_for_owner(session: Session, customer_id: Optional[str], limit: int = 10) -> List[Ticket]:
+    """An identified customer's most recent tickets (for "我的投诉进度" without an id)."""
+    if customer_id is None:
         return []
+    where = Ticket.customer_id == customer_id
     stmt = select(Ticket).where(where).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
     return list(session.execute(stmt).scalars())
 

@@ -5,13 +5,13 @@ import logging
 
 from aiohttp import web
 
-from bot.settings import get_settings
+from bot.common.settings import get_settings
 from bot.web.app import create_app
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = get_settings()
+    settings = get_settings().require("BOT_IDENTITY_SECRET")
     logging.getLogger(__name__).info(
         "web chat on http://%s:%s/ (Rasa socket.io at %s)", settings.web_host, settings.web_port, settings.rasa_socket_url
     )

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot import identity
+from bot.common import identity
 from bot.kb import load_kb
-from bot.settings import Settings
+from bot.common.settings import Settings
 from bot.web import messages
 
 log = logging.getLogger(__name__)

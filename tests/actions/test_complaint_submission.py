@@ -61,8 +61,8 @@ async def test_store_down_keeps_details_and_retry_creates_the_ticket(store, trac
 
 
 async def test_gold_customer_gets_the_faster_sla(store, tracker, said):
-    from bot.identity import issue_token
-    from bot.settings import get_settings
+    from bot.common.identity import issue_token
+    from bot.common.settings import get_settings
 
     token = issue_token("C0003", get_settings().identity_secret, ttl=600)
     dispatcher = CollectingDispatcher()

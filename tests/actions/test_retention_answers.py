@@ -5,7 +5,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.retention import ValidateRetentionForm
-from bot import retention
+from bot.services import retention
 
 ASKED = {"requested_slot": "retention_decision", "retention_reason": "fees_too_high"}
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.channels.sms import SmsInput
 from bot.kb.sms import SmsTexts
-from bot.settings import Settings
+from bot.common.settings import Settings
 from bot.store.customers import seed_demo_customers
 from bot.store.db import Store, init_store
 

@@ -23,9 +23,9 @@ from sanic import Sanic
 from sqlalchemy import func, select
 
 from bot.channels.sms import SmsInput
-from bot.channels.sms_outbox import OutboxConfig, OutboxWorker
+from bot.services.sms_outbox import OutboxConfig, OutboxWorker
 from bot.kb import load_kb
-from bot.settings import Settings
+from bot.common.settings import Settings
 from bot.store.db import Store
 from bot.store.models import SmsInbound, SmsOutbox
 

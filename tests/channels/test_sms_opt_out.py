@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.channels.sms import is_opt_out
-from bot.channels.sms_proactive import next_sending_time, send_proactive, sending_hours
-from bot.channels.sms_render import Option
+from bot.services.sms import is_opt_out
+from bot.services.sms_proactive import next_sending_time, send_proactive, sending_hours
+from bot.services.sms_render import Option
 from bot.store import sms as outbox
 from bot.store.models import SmsStatus
 

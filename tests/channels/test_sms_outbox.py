@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bot.channels.sms_outbox import OutboxConfig, OutboxWorker
+from bot.services.sms_outbox import OutboxConfig, OutboxWorker
 from bot.store import sms as outbox
 from bot.store.db import init_store
 from bot.store.models import SmsStatus
@@ -89,7 +89,7 @@ async def test_a_standalone_worker_process_sends_what_the_server_queued(make_ser
     env = {**os.environ, "DATABASE_URL": db_url, "SMS_GATEWAY_URL": gateway.url, "PYTHONPATH": str(ROOT)}
     for _ in range(2):  # the second run finds nothing to send
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.channels.sms_outbox", "--once", env=env, cwd=str(ROOT),
+            sys.executable, "-m", "bot.cli.sms_outbox", "--once", env=env, cwd=str(ROOT),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )
         output, _ = await asyncio.wait_for(process.communicate(), timeout=60)

@@ -15,7 +15,9 @@ import pytest
 from rasa.core.run import configure_app, create_http_input_channels
 
 from bot.channels.sms import SmsInput
-from bot.channels.sms_render import segment_count
+from bot.kb.render import render_for_channel
+from bot.devtools.inprocess import ACTION_TOKEN, ACTION_TOKEN_HEADER
+from bot.services.sms_render import segment_count
 from bot.kb import load_kb
 from bot.store.customers import seed_demo_customers
 
@@ -72,9 +74,10 @@ async def test_credentials_yml_mounts_the_channel_at_webhooks_sms_webhook(store,
 @pytest.fixture
 async def action_server(db_url):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "BOT_IDENTITY_SECRET": IDENTITY_SECRET, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "DATABASE_URL": db_url, "BOT_IDENTITY_SECRET": IDENTITY_SECRET, "PYTHONPATH": str(ROOT),
+           "ACTION_SERVER_PORT": str(port), "ACTION_SERVER_TOKEN": ACTION_TOKEN}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port),
+        sys.executable, "-m", "bot.cli.action_server",
         cwd=str(ROOT), env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )
     import aiohttp
@@ -107,14 +110,17 @@ async def test_sms_conversation_through_the_trained_assistant(store, settings, g
     kb = load_kb()
     with store.session() as session, session.begin():
         seed_demo_customers(session, kb.customers)
-    agent = await load_agent(model_path=str(MODEL), endpoints=AvailableEndpoints(action=EndpointConfig(url=action_server)))
+    agent = await load_agent(model_path=str(MODEL), endpoints=AvailableEndpoints(
+        action=EndpointConfig(url=action_server, headers={ACTION_TOKEN_HEADER: ACTION_TOKEN})))
     channel = SmsInput(settings, store)  # the real texts: hotline from the kb
     server = await _served_by_rasa(channel, agent.handle_message)
     gold_phone = "13800000003"  # C0003, 金卡, commission 万分之1.5
     try:
         await server.sms("印花税怎么收", phone=UNKNOWN_PHONE, msg_id=uuid.uuid4().hex)
         [faq] = await eventually(lambda: gateway.texts_to(UNKNOWN_PHONE), timeout=60)
-        assert faq == "【示例证券】" + kb.article("stamp_duty").short
+        article = kb.article("stamp_duty")
+        assert faq == "【示例证券】" + render_for_channel(article, "sms")
+        assert faq.startswith("【示例证券】" + article.short) and "依据：" in faq
 
         await server.sms("我的佣金是多少", phone=gold_phone)
         [rate] = await eventually(lambda: gateway.texts_to(gold_phone), timeout=60)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.sms_render import (
+from bot.services.sms_render import (
     Option,
     is_gsm7,
     join_replies,

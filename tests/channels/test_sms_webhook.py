@@ -5,8 +5,8 @@ import asyncio
 import json
 import logging
 
-from bot.channels.sms_render import segment_count
-from bot.identity import verify_token
+from bot.services.sms_render import segment_count
+from bot.common.identity import verify_token
 
 from .sms_support import (
     KNOWN_PHONE,
@@ -96,7 +96,7 @@ async def test_a_customer_on_file_is_identified_by_the_sender_number(sms_server,
     await sms_server.channel.idle()
     known, unknown = sorted(bot.received, key=lambda m: m.sender_id)
     assert known.sender_id == f"sms:{KNOWN_PHONE}" and known.input_channel == "sms"
-    assert verify_token(known.metadata["customer_token"], settings.identity_secret) == "C0001"
+    assert verify_token(known.metadata["customer_token"], settings.identity_secret, purpose="sms") == "C0001"
     assert verify_token(known.metadata["customer_token"], SECRET) is None  # signed with the identity secret
     assert unknown.sender_id == f"sms:{UNKNOWN_PHONE}" and "customer_token" not in unknown.metadata
 

@@ -54,7 +54,7 @@ class Conversation:
     def _metadata(self) -> Optional[dict]:
         if not self.customer:
             return None
-        from bot.identity import issue_token
+        from bot.common.identity import issue_token
 
         return {"customer_token": issue_token(self.customer, SECRET, ttl=3600)}
 

@@ -124,7 +124,7 @@ def test_anonymous_customer_is_told_how_to_log_in_for_their_tier(conversation):
 
 
 def test_forged_token_is_treated_as_anonymous(conversation, bot):
-    from bot.identity import issue_token
+    from bot.common.identity import issue_token
 
     talk = conversation()
     forged = issue_token("C0004", "not-the-secret", ttl=3600)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.fees import OrderRequest, quote
+from bot.services.fees import OrderRequest, quote
 
 
 def test_stamp_duty_halved_on_2023_08_28(kb):

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.fees import IncompleteOrder, OrderRequest, Side, quote
+from bot.services.fees import IncompleteOrder, OrderRequest, Side, quote
 
 D = Decimal
 

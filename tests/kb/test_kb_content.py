@@ -134,17 +134,23 @@ def test_tiers_article_names_every_tier_and_the_premium_benefits(kb):
 
 
 def test_points_article_matches_the_points_rules(kb):
-    assert_mentions(kb.article("points").answer, "积分", "佣金", "推荐开户", "满一年", "建议被采纳", "资讯产品", "礼品", "服务升级")
+    # The brochure: points can be used to apply for a tier upgrade or converted into paid SMS.
+    assert_mentions(kb.article("points").answer, "积分", "佣金", "推荐开户", "满一年", "建议被采纳", "申请客户等级升级", "付费短信", "礼品")
     assert {r.id for r in kb.service.points.earn} == {"commission", "referral", "loyalty", "suggestion"}
     commission_rule = next(r for r in kb.service.points.earn if r.id == "commission")
-    assert commission_rule.per_yuan == Decimal("1") and "每1元佣金积1分" in kb.article("points").answer
+    per_yuan = kb.branch.text("points_per_yuan")
+    assert commission_rule.per_yuan == Decimal(per_yuan) and f"每1元佣金积{per_yuan}分" in kb.article("points").answer
+    referral = next(r for r in kb.service.points.earn if r.id == "referral")
+    assert f"{referral.points}分" in kb.article("points").answer
 
 
-def test_info_products_free_and_paid_without_stock_advice(kb):
+def test_info_products_are_paid_as_the_brochure_says_without_stock_advice(kb):
+    # The branch's brochure lists 投资咨询短信、账户管理短信、IPO短信 as paid products (the kb used to say free).
     text = kb.article("info_products").answer
-    assert_mentions(text, "免费", "付费", "投资咨询短信", "账户管理短信", "新股短信", "IPO", "不构成对具体证券的买卖建议")
+    assert_mentions(text, "付费", "投资咨询短信", "账户管理短信", "IPO短信", "不构成对具体证券的买卖建议")
     products = {p.name: p for p in kb.service.info_products}
-    assert not products["账户管理短信"].paid and not products["新股短信"].paid and products["投资咨询短信"].paid
+    assert products["账户管理短信"].paid and products["IPO短信"].paid and products["投资咨询短信"].paid
+    assert "免费账户管理短信" not in "".join(b for t in kb.tiers for b in t.benefits)
 
 
 def test_hotline_article_matches_branch_configuration(kb):
@@ -177,22 +183,21 @@ def test_no_article_states_unverified_claims(kb):
             assert phrase not in render_article(article), (article.id, phrase)
 
 
-# The price cage is cited from the 2023 full-registration rules (domain-facts §1.6): whether the 2026
-# revision changed it is unconfirmed ([C]), so it is the one rules article that does not cite 2026.
-CAGE_2023 = date(2023, 4, 10)
-
-
 def test_rule_articles_cite_the_2026_trading_rules(kb):
     for article in kb.articles:
-        # The cage has its own basis; the calendar rests on the exchanges' holiday notices.
-        if article.topic.value == "rules" and article.id not in ("price_cage", "trading_calendar"):
+        # The calendar rests on the exchanges' holiday notices.
+        if article.topic.value == "rules" and article.id != "trading_calendar":
             assert "上证发〔2026〕41号" in article.source and "深证上〔2026〕551号" in article.source
             assert article.effective == RULES_2026
 
 
-def test_price_cage_cites_the_main_board_basis_and_leaves_c_items_open(kb):
+def test_price_cage_cites_the_rules_in_force_and_leaves_c_items_open(kb):
+    # The 2023 editions were replaced on 2026-07-06; 2023-04-10 is when the main-board cage began (history).
     article = kb.article("price_cage")
-    assert article.effective == CAGE_2023 and "2023" in article.source
+    assert article.effective == RULES_2026 and "上证发〔2026〕41号" in article.source and "2023年修订" not in article.source
+    assert "2023年4月10日" in article.answer and article.changed and "2023年4月10日" in article.changed
+    # The 2026 cage articles were not read: unverified, and the answer says to rely on the latest notice.
+    assert article.verified is False and "以本营业部/交易所最新公告为准" in article.answer
     # [C]: whether ChiNext/STAR also have the 10-tick floor; the SMS form must not imply either way.
     assert "主板另有" not in article.short and "10个价位" not in article.short
     assert_mentions(article.answer, "102%", "98%", "可能被拒绝或暂不成交", "以交易所")
@@ -204,7 +209,11 @@ def test_bse_facts_cite_the_bse_trading_rules(kb):
 
 
 def test_branch_practice_is_attributed_to_the_branch(kb):
-    for article_id in ("tiers", "points", "info_products"):
-        assert kb.article(article_id).source == "本营业部客户服务体系（2026版）"
+    from bot.kb.render import is_branch_only
+
+    for article in kb.articles:
+        if article.topic.value == "service":
+            assert is_branch_only(article.source), article.id
+            assert "依据：本营业部规定（" in render_article(article), article.id
     for tier in kb.tiers:
         assert "本营业部佣金审批权限（2026版）" in tier.source

@@ -14,6 +14,8 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 
+from bot.devtools.inprocess import ACTION_TOKEN, ACTION_TOKEN_HEADER
+
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "assistant.tar.gz"
 TOKEN = "live-test-token"
@@ -64,14 +66,16 @@ def live_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBot]:
     store_url = f"sqlite:///{work / 'bot.db'}"
     actions_port, rasa_port = _free_port(), _free_port()
     endpoints = work / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+                         f'  headers:\n    {ACTION_TOKEN_HEADER}: "{ACTION_TOKEN}"\n')
     credentials = work / "credentials.yml"
     credentials.write_text("rest:\n")
     env = dict(os.environ, DATABASE_URL=store_url, BOT_IDENTITY_SECRET=SECRET, PYTHONPATH=str(ROOT),
-               RASA_URL=f"http://127.0.0.1:{rasa_port}", RASA_TOKEN=TOKEN, TF_CPP_MIN_LOG_LEVEL="2")
+               RASA_URL=f"http://127.0.0.1:{rasa_port}", RASA_TOKEN=TOKEN, TF_CPP_MIN_LOG_LEVEL="2",
+               ACTION_SERVER_PORT=str(actions_port), ACTION_SERVER_TOKEN=ACTION_TOKEN)
     logs = open(work / "live.log", "wb")
     procs = [
-        subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        subprocess.Popen([sys.executable, "-m", "bot.cli.action_server"],
                          cwd=ROOT, env=env, stdout=logs, stderr=subprocess.STDOUT),
         subprocess.Popen([sys.executable, "-m", "rasa", "run", "--enable-api", "--auth-token", TOKEN,
                           "--port", str(rasa_port), "--model", str(MODEL), "--credentials", str(credentials),

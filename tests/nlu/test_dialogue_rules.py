@@ -1,18 +1,18 @@
-"""The digression rules are the ones bot.dialogue lists, for every form."""
+"""The digression rules are the ones bot.services.dialogue lists, for every form."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import yaml
 
-from bot.dialogue import DIGRESSIONS, FORMS, digression_rules, interrupts_free_text
+from bot.services.dialogue import DIGRESSIONS, FORMS, digression_rules, interrupts_free_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_rules_file_is_generated_from_the_one_list():
     committed = yaml.safe_load((ROOT / "data" / "stories" / "rules_digressions.yml").read_text(encoding="utf-8"))
-    assert committed == digression_rules(), "run `python -m bot.dialogue > data/stories/rules_digressions.yml`"
+    assert committed == digression_rules(), "run `python -m bot.services.dialogue > data/stories/rules_digressions.yml`"
     assert len(committed["rules"]) == len(FORMS) * len(DIGRESSIONS)
 
 

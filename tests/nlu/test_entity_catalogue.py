@@ -6,7 +6,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.kb.entities import SECTIONS, EntityCatalogue, StockEntry, load_entities
-from bot.settings import PROJECT_ROOT
+from bot.common.settings import PROJECT_ROOT
 
 HEADER = {"source": "测试", "reviewed": "2026-01-01", "review_by": "2027-01-01"}
 

@@ -9,7 +9,7 @@ import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
 from bot.kb import load_kb
-from bot.nlu.text import normalise
+from bot.common.text import normalise
 
 ROOT = Path(__file__).resolve().parents[2]
 OOD = ROOT / "tests" / "ood" / "messages.yml"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import PROJECT_ROOT
+from bot.common.settings import PROJECT_ROOT
 
 CONFIG = """
 recipe: default.v1

@@ -12,9 +12,9 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.text import normalise, to_simplified
+from bot.common.text import normalise, to_simplified
 from bot.nlu.tokenizer import ChineseTokenizer, load_user_dictionaries
-from bot.settings import PROJECT_ROOT
+from bot.common.settings import PROJECT_ROOT
 
 JIEBA_DIR = PROJECT_ROOT / "data" / "jieba"
 

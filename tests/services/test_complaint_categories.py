@@ -1,10 +1,10 @@
 """Complaint texts map to a category (and so a severity and SLA), on wordings the kb has never seen."""
 import pytest
 
-from bot.classifier_report import COMPLAINTS_HELDOUT, DATA_DIR, complaints_report, load_heldout
-from bot.complaint_categories import classify_complaint
+from bot.cli.classifier_report import COMPLAINTS_HELDOUT, DATA_DIR, complaints_report, load_heldout
+from bot.services.complaint_categories import classify_complaint
 from bot.kb.playbooks import Severity, load_complaints
-from bot.settings import PROJECT_ROOT
+from bot.common.settings import PROJECT_ROOT
 
 KB_DIR = PROJECT_ROOT / "kb"
 MIN_ACCURACY = 0.85

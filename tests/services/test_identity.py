@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import jwt
 import pytest
 
-from bot.identity import customer_id_from_metadata, issue_token
+from bot.common.identity import customer_id_from_metadata, issue_token
 
 SECRET = "test-identity-secret-that-is-32-bytes-or-more"
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)

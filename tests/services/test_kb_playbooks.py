@@ -17,7 +17,7 @@ from bot.kb.playbooks import (
     load_complaints,
     load_retention,
 )
-from bot.settings import PROJECT_ROOT
+from bot.common.settings import PROJECT_ROOT
 
 KB_DIR = PROJECT_ROOT / "kb"
 TODAY = date(2026, 11, 25)

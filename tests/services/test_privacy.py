@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from bot.privacy import MaskingFilter, install_log_masking, mask_phone, mask_text
+from bot.common.privacy import MaskingFilter, install_log_masking, mask_phone, mask_text
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,10 @@
 """Free-text reasons for leaving map to the right playbook entry, on wordings the kb has never seen."""
 import pytest
 
-from bot.classifier_report import DATA_DIR, RETENTION_HELDOUT, load_heldout, retention_report
+from bot.cli.classifier_report import DATA_DIR, RETENTION_HELDOUT, load_heldout, retention_report
 from bot.kb.playbooks import RequestTypeId, load_retention
-from bot.retention_reasons import classify_reason, match_request_type
-from bot.settings import PROJECT_ROOT
+from bot.services.retention_reasons import classify_reason, match_request_type
+from bot.common.settings import PROJECT_ROOT
 
 KB_DIR = PROJECT_ROOT / "kb"
 MIN_ACCURACY = 0.85

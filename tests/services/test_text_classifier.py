@@ -1,7 +1,8 @@
 """The phrase classifier on its own: toy labels, no kb, so each behaviour is visible in isolation."""
 import pytest
 
-from bot.text_classifier import Classification, PhraseClassifier, cached_classifier, normalise
+from bot.common.text import comparable
+from bot.services.text_classifier import Classification, PhraseClassifier, cached_classifier
 
 EXAMPLES = {
     "price": ["太贵了", "价格太高", "收费太贵了受不了", "比别家贵多了", "费用太高"],
@@ -17,7 +18,7 @@ def classifier() -> PhraseClassifier:
 
 
 def test_normalise_folds_traditional_full_width_and_case():
-    assert normalise("手續費太貴，ＡＰＰ  又崩了") == "手续费太贵,app 又崩了"
+    assert comparable("手續費太貴，ＡＰＰ  又崩了") == "手续费太贵,app 又崩了"
 
 
 def test_a_new_wording_lands_on_the_closest_label(classifier):

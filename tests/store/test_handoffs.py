@@ -13,18 +13,20 @@ from .helpers import add_customers
 
 def test_queue_serves_higher_tiers_first_then_in_arrival_order(session, now) -> None:  # type: ignore[no-untyped-def]
     add_customers(session)
+    # The handoff service passes each tier's handoff_priority from kb/tiers.yml (0 normal … 3 platinum).
     arrivals = [
-        ("c-normal-1", None, None),
-        ("c-gold", "C0003", None),
-        ("c-normal-2", None, "normal"),
-        ("c-platinum", "C0004", None),
-        ("c-silver", "C0002", None),
-        ("c-gold-2", None, "金卡"),
+        ("c-normal-1", None, "normal", 0),
+        ("c-gold", "C0003", "gold", 2),
+        ("c-normal-2", None, "normal", 0),
+        ("c-platinum", "C0004", "platinum", 3),
+        ("c-silver", "C0002", "silver", 1),
+        ("c-gold-2", None, "金卡", 2),
     ]
     created = {}
-    for minute, (conversation, customer_id, tier) in enumerate(arrivals):
+    for minute, (conversation, customer_id, tier, priority) in enumerate(arrivals):
         created[conversation] = handoffs.enqueue(
-            session, conversation, now + timedelta(minutes=minute), customer_id=customer_id, tier=tier, reason="要人工"
+            session, conversation, now + timedelta(minutes=minute), customer_id=customer_id, tier=tier,
+            priority=priority, reason="要人工"
         )
     session.commit()
 

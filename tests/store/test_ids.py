@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from bot.store.clock import business_day
+from bot.common.clock import business_day
 from bot.store.ids import ID_PATTERN, next_id
 
 

@@ -116,19 +116,20 @@ def test_history_cannot_be_rewritten_or_deleted(session, now) -> None:  # type: 
 def test_only_the_owner_sees_a_ticket(session, now) -> None:  # type: ignore[no-untyped-def]
     add_customers(session)
     mine = create_ticket(session, draft("k1", now=now, customer_id="C0001", conversation_id="conv-a"), now)
-    anonymous = create_ticket(session, draft("k2", now=now, conversation_id="conv-b"), now)
+    anonymous = create_ticket(session, draft("k2", now=now, conversation_id="conv-b", contact_phone="13912345678"), now)
     session.commit()
 
     assert tickets.get_ticket_for_owner(session, mine.id, "C0001", "any-conversation") is mine
     assert tickets.get_ticket_for_owner(session, mine.id.lower(), "C0001", None) is mine
     assert tickets.get_ticket_for_owner(session, mine.id, "C0002", "conv-a") is None
-    assert tickets.get_ticket_for_owner(session, mine.id, None, "conv-a") is None  # same chat, but not signed in
-    assert tickets.get_ticket_for_owner(session, anonymous.id, None, "conv-b") is anonymous
-    assert tickets.get_ticket_for_owner(session, anonymous.id, "C0001", "conv-c") is None
+    assert tickets.get_ticket_for_owner(session, mine.id, None, "5678") is None  # not signed in
+    assert tickets.get_ticket_for_owner(session, anonymous.id, None, "5678") is anonymous
+    assert tickets.get_ticket_for_owner(session, anonymous.id, None, "1234") is None
+    assert tickets.get_ticket_for_owner(session, anonymous.id, "C0001", "5678") is None
     assert tickets.get_ticket_for_owner(session, anonymous.id, None, None) is None
-    assert tickets.get_ticket_for_owner(session, "CP-20991231-0001", "C0001", "conv-a") is None
-    assert [t.id for t in tickets.tickets_for_owner(session, "C0001", None)] == [mine.id]
-    assert [t.id for t in tickets.tickets_for_owner(session, None, "conv-b")] == [anonymous.id]
+    assert tickets.get_ticket_for_owner(session, "CP-20991231-0001", "C0001", None) is None
+    assert [t.id for t in tickets.tickets_for_owner(session, "C0001")] == [mine.id]
+    assert tickets.tickets_for_owner(session, None) == []
 
 
 def test_panel_lists_tickets_by_deadline(session, now) -> None:  # type: ignore[no-untyped-def]

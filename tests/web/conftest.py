@@ -26,6 +26,8 @@ from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Typ
 import pytest
 import yaml
 
+from bot.devtools.inprocess import ACTION_TOKEN, ACTION_TOKEN_HEADER
+
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "assistant.tar.gz"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -88,7 +90,7 @@ class WebApp:
     def __init__(self, rasa_socket_url: str) -> None:
         from aiohttp import web
 
-        from bot.settings import Settings
+        from bot.common.settings import Settings
         from bot.web.app import create_app
 
         self.settings = dataclasses.replace(
@@ -122,7 +124,7 @@ class ScriptedRasa:
         from sanic import Sanic
 
         from bot.channels.socketio import PersistentSocketIOInput
-        from bot.identity import verify_token
+        from bot.common.identity import verify_token
 
         credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
         self.channel = PersistentSocketIOInput.from_credentials(
@@ -256,17 +258,20 @@ class FullStack:
             BOT_IDENTITY_SECRET=SECRET,
             TF_CPP_MIN_LOG_LEVEL="2",
             RASA_TELEMETRY_ENABLED="false",
+            ACTION_SERVER_TOKEN=ACTION_TOKEN,
         )
         action_port, rasa_port = free_port(), free_port()
+        env["ACTION_SERVER_PORT"] = str(action_port)
         credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
         (workdir / "credentials.yml").write_text(yaml.safe_dump(credentials, allow_unicode=True), encoding="utf-8")
         (workdir / "endpoints.yml").write_text(
-            yaml.safe_dump({"action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"}}), encoding="utf-8"
+            yaml.safe_dump({"action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook",
+                                                "headers": {ACTION_TOKEN_HEADER: ACTION_TOKEN}}}), encoding="utf-8"
         )
         try:
             actions = self._start(
                 "actions",
-                [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+                [sys.executable, "-m", "bot.cli.action_server"],
                 env,
             )
             rasa = self._start(

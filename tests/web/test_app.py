@@ -8,8 +8,8 @@ import jwt
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import identity
-from bot.settings import Settings
+from bot.common import identity
+from bot.common.settings import Settings
 from bot.web import messages
 from bot.web.app import STATIC_DIR, DemoCustomer, content_security_policy, create_app, kb_demo_directory
 
@@ -163,7 +163,7 @@ async def test_demo_login_issues_a_customer_token_for_a_demo_customer(client: Te
     # The token follows the identity contract: HS256, sub = customer id, signed with the secret.
     assert identity.verify_token(body["token"], SECRET) == "C0004"
     assert jwt.get_unverified_header(body["token"])["alg"] == "HS256"
-    claims = jwt.decode(body["token"], SECRET, algorithms=["HS256"])
+    claims = jwt.decode(body["token"], SECRET, algorithms=["HS256"], audience=identity.audience("web"))
     assert claims["exp"] == body["expires_at"]
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -235,14 +235,14 @@ async def test_unavailable_demo_data_keeps_the_page_up() -> None:
 
 
 def test_settings_read_the_web_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BOT_DEMO_LOGIN", "0")
+    monkeypatch.delenv("BOT_DEMO_MODE", raising=False)
     monkeypatch.setenv("BOT_WEB_PORT", "8123")
     monkeypatch.setenv("RASA_SOCKET_URL", "http://rasa.internal:5005")
     configured = Settings()
-    assert configured.demo_login is False
+    assert configured.demo_login is False  # the demo login exists in demo mode only
     assert configured.web_port == 8123
     assert configured.rasa_socket_url == "http://rasa.internal:5005"
-    monkeypatch.delenv("BOT_DEMO_LOGIN")
+    monkeypatch.setenv("BOT_DEMO_MODE", "1")
     assert Settings().demo_login is True
     assert Settings().web_port == 8123
 

@@ -2,7 +2,7 @@
 
 Connection, in order of precedence: a connection handed over by `bot.store.db.upgrade`
 (`config.attributes["connection"]`), a URL in `config.attributes["url"]` or `-x url=…`, and
-finally `DATABASE_URL` through `bot.settings` (the CLI case).
+finally `DATABASE_URL` through `bot.common.settings` (the CLI case).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def _url() -> str:
     url = config.attributes.get("url") or context.get_x_argument(as_dictionary=True).get("url")
     if url:
         return str(url)
-    from bot.settings import get_settings
+    from bot.common.settings import get_settings
 
     return get_settings().database_url
 
