@@ -270,25 +270,30 @@ class ActionComplaintStatus(Action):
         return "action_complaint_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
-        ids = context.entity_values(tracker, "ticket_id")
-        ticket_id = (ids[-1] if ids else None) or tracker.get_slot("ticket_id")
-        if not ticket_id:
-            context.say(dispatcher, "complaint_status_ask_id")
-            return []
-        customer_id = context.customer_id(tracker)
-        last4 = complaints.phone_last4(context.text(tracker), ticket_id) if customer_id is None else None
-        if customer_id is None and last4 is None:
-            context.say(dispatcher, "complaint_status_ask_last4", ticket_id=ticket_id.upper())
-            return []
-        try:
-            status = complaints.status_for_owner(runtime.store(), ticket_id, customer_id, last4, _catalogue())
-        except SQLAlchemyError:
-            log.exception("complaint status lookup failed")
-            context.say(dispatcher, "store_unavailable")
-            return []
-        if status is None:
-            context.say(dispatcher, "complaint_status_unknown", ticket_id=ticket_id.upper())
-            return []
-        context.say(dispatcher, "complaint_status", ticket_id=status.ticket_id,
-                                 category=status.category, status=status.status, updated=status.updated)
+        return answer_ticket_status(dispatcher, tracker)
+
+
+def answer_ticket_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict]:
+    """The status of the ticket the message names (or the conversation's last), to its owner only."""
+    ids = context.entity_values(tracker, "ticket_id")
+    ticket_id = (ids[-1] if ids else None) or tracker.get_slot("ticket_id")
+    if not ticket_id:
+        context.say(dispatcher, "complaint_status_ask_id")
         return []
+    customer_id = context.customer_id(tracker)
+    last4 = complaints.phone_last4(context.text(tracker), ticket_id) if customer_id is None else None
+    if customer_id is None and last4 is None:
+        context.say(dispatcher, "complaint_status_ask_last4", ticket_id=ticket_id.upper())
+        return []
+    try:
+        status = complaints.status_for_owner(runtime.store(), ticket_id, customer_id, last4, _catalogue())
+    except SQLAlchemyError:
+        log.exception("complaint status lookup failed")
+        context.say(dispatcher, "store_unavailable")
+        return []
+    if status is None:
+        context.say(dispatcher, "complaint_status_unknown", ticket_id=ticket_id.upper())
+        return []
+    context.say(dispatcher, "complaint_status", ticket_id=status.ticket_id,
+                             category=status.category, status=status.status, updated=status.updated)
+    return []

@@ -10,6 +10,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context
+from actions.complaints import answer_ticket_status
 from actions.handoff import queue_for_human
 from bot.services import fee_text as replies
 from bot import runtime
@@ -128,6 +129,9 @@ class ActionDefaultFallback(Action):
         if not context.text(tracker).strip() or not replies.has_meaning(context.text(tracker)):
             context.say(dispatcher, "empty_input")
             return []
+        if context.entity_values(tracker, "ticket_id"):
+            # "CP-20261201-0001 尾号3333": a ticket id is a status question, however it is worded.
+            return answer_ticket_status(dispatcher, tracker)
         if context.intent(tracker) != "nlu_fallback":
             # The message was understood but no policy knows what to do with it here.
             context.say(dispatcher, "default")

@@ -1,6 +1,6 @@
 """What our sentence-level featurizers share: the Rasa steps, and which messages they featurize.
 
-Each of them (`SentenceEmbeddingFeaturizer`, `EntityMentionFeaturizer`, `SentenceCharNgramFeaturizer`)
+Each of them (`SentenceEmbeddingFeaturizer`, `SentenceCharNgramFeaturizer`)
 adds one sentence feature to a message's text, and only to messages with tokens: a featureless
 message (whitespace) must stay featureless, as the classifiers downstream expect. A subclass writes
 `_featurize`, which receives exactly those messages.

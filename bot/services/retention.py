@@ -49,7 +49,7 @@ def refuses_persuasion(text: str, playbook: RetentionPlaybook) -> bool:
 
 
 # Below this the classifier's "leave" is a guess unless the message names the request itself.
-CONFIDENT_REQUEST = 0.8
+CONFIDENT_REQUEST = 0.9
 
 
 def is_specific_request(text: str, intent_confidence: float, playbook: RetentionPlaybook) -> bool:

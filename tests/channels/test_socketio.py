@@ -19,7 +19,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Sanic
 
-from bot.channels.socketio import PersistentSocketIOInput
+from bot.channels.socketio import PersistentSocketIOInput, issued_here
+from bot.common.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANNEL_KEY = "bot.channels.socketio.PersistentSocketIOInput"
@@ -128,48 +129,69 @@ def test_project_credentials_use_the_persistent_channel_with_persistence_on() ->
     assert PersistentSocketIOInput.name() == "socketio"
 
 
-async def test_reply_reaches_the_page_that_asked_for_its_session(persistent: Served, browser: Browser) -> None:
-    session_id = await browser.open(persistent.url, "web-session-1")
-    assert session_id == "web-session-1"
+async def test_the_server_issues_the_session_and_the_reply_reaches_its_page(persistent: Served,
+                                                                           browser: Browser) -> None:
+    session_id = await browser.open(persistent.url, None)
+    assert issued_here(session_id, get_settings().identity_secret)
 
     await browser.say("手续费多少", session_id)
 
     assert await browser.next_reply() == {"text": "收到：手续费多少"}
-    assert persistent.messages[0].sender_id == "web-session-1"
+    assert persistent.messages[0].sender_id == session_id
 
 
-async def test_reloaded_page_with_the_same_session_continues_the_conversation(persistent: Served) -> None:
+async def test_reloaded_page_with_its_issued_session_continues_the_conversation(persistent: Served) -> None:
     first, reloaded = Browser(), Browser()
     try:
-        await first.open(persistent.url, "web-session-2")
-        await first.say("你好", "web-session-2")
+        session_id = await first.open(persistent.url, None)
+        await first.say("你好", session_id)
         assert (await first.next_reply())["text"] == "收到：你好"
         await first.close()
 
-        # A reload is a new socket: it must join the same conversation's room.
-        assert await reloaded.open(persistent.url, "web-session-2") == "web-session-2"
-        await reloaded.say("转人工", "web-session-2")
+        # A reload is a new socket: with the id the server issued, it joins the same conversation.
+        assert await reloaded.open(persistent.url, session_id) == session_id
+        await reloaded.say("转人工", session_id)
         assert (await reloaded.next_reply())["text"] == "收到：转人工"
     finally:
         await reloaded.close()
-    assert {m.sender_id for m in persistent.messages} == {"web-session-2"}
+    assert {m.sender_id for m in persistent.messages} == {session_id}
 
 
-async def test_page_without_a_session_gets_a_fresh_one(persistent: Served, browser: Browser) -> None:
-    session_id = await browser.open(persistent.url, None)
-    assert len(session_id) == 32
+@pytest.mark.parametrize("chosen", ["web-session-1", "sms:13900000000", {"not": "a string"}, "a" * 500,
+                                    "0123456789abcdef0123456789abcdef.000000000000000000000000"])
+async def test_a_session_id_the_client_chose_is_replaced(persistent: Served, browser: Browser, chosen) -> None:
+    session_id = await browser.open(persistent.url, chosen)
+    assert session_id != chosen and issued_here(session_id, get_settings().identity_secret)
 
-    await browser.say("你好", session_id)
-    assert (await browser.next_reply())["text"] == "收到：你好"
+
+async def test_a_socket_cannot_speak_in_or_listen_to_another_session(persistent: Served) -> None:
+    victim, attacker = Browser(), Browser()
+    try:
+        victim_session = await victim.open(persistent.url, None)
+        attacker_session = await attacker.open(persistent.url, None)
+        # The attacker names the victim's session in its message: it still speaks in its own.
+        await attacker.say("我的投诉进度", victim_session)
+        assert (await attacker.next_reply())["text"] == "收到：我的投诉进度"
+        assert persistent.messages[-1].sender_id == attacker_session
+        # And the victim's replies do not reach the attacker.
+        await victim.say("我的手机号13912345678", victim_session)
+        assert (await victim.next_reply())["text"] == "收到：我的手机号13912345678"
+        with pytest.raises(asyncio.TimeoutError):
+            await attacker.next_reply(timeout=1.0)
+    finally:
+        await victim.close()
+        await attacker.close()
 
 
-async def test_session_id_that_is_not_a_short_string_is_replaced(persistent: Served, browser: Browser) -> None:
-    session_id = await browser.open(persistent.url, {"not": "a string"})
-    assert isinstance(session_id, str) and len(session_id) == 32
+async def test_a_message_before_a_session_is_ignored(persistent: Served, browser: Browser) -> None:
+    await browser.client.connect(persistent.url, transports=["polling"], socketio_path="/socket.io")
+    await browser.say("你好", "web-session-9")
+    await asyncio.sleep(0.5)
+    assert persistent.messages == []
 
 
 async def test_custom_data_reaches_rasa_as_message_metadata(persistent: Served, browser: Browser) -> None:
-    session_id = await browser.open(persistent.url, "web-session-3")
+    session_id = await browser.open(persistent.url, None)
 
     await browser.say("我是什么等级", session_id, customData={"customer_token": "a.signed.token"})
     await browser.next_reply()

@@ -20,12 +20,9 @@ pipeline:
     min_df: 1
   - name: bot.nlu.sentence_embeddings.SentenceEmbeddingFeaturizer
     alias: embedding
-  - name: bot.nlu.entity_features.EntityMentionFeaturizer
-    alias: mentions
-    kb_dir: {kb_dir}
   - name: bot.nlu.intent_classifier.IntentClassifier
     C: 3
-    featurizers: [words, chars, embedding, mentions]
+    featurizers: [words, chars, embedding]
   - name: bot.nlu.entities.SecuritiesEntityExtractor
     kb_dir: {kb_dir}
 policies: []
