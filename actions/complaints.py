@@ -64,6 +64,10 @@ class ActionComplaintStart(Action):
         text = context.text(tracker)
         asked = context.intent(tracker) == "complain"
         route = complaints.route(text, context.intent_confidence(tracker), catalogue) if asked else complaints.FILE
+        if route != complaints.FILE and runtime.kb().scope.asks_for_advice(text):
+            # "客户经理说这只票要翻倍，我能不能加仓": a request for advice first of all.
+            dispatcher.utter_message(response="utter_refuse_advice")
+            return [SlotSet("complaint_route", complaints.LAMENT)]
         if route != complaints.FILE:
             message = catalogue.messages.clarify if route == complaints.CLARIFY else catalogue.messages.market_lament
             dispatcher.utter_message(text=message, buttons=[

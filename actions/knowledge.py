@@ -48,6 +48,10 @@ class ActionAnswerFaq(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
         article_id, confidence = chosen_article(tracker)
         kb = runtime.kb()
+        if kb.scope.asks_for_advice(context.text(tracker)):
+            # Compliance first: "ST的票能不能博一把" is a request for advice, not a question on ST rules.
+            dispatcher.utter_message(response="utter_refuse_advice")
+            return [SlotSet("kb_article", None)]
         article = kb.article(article_id) if article_id in kb.article_ids() else None
         if article is not None and kb.scope.uncovered_term(context.text(tracker), article.title + article.answer):
             article = None  # "股指期货怎么开户" is not a question about opening a stock account
@@ -129,6 +133,9 @@ class ActionDefaultFallback(Action):
         if not context.text(tracker).strip() or not replies.has_meaning(context.text(tracker)):
             context.say(dispatcher, "empty_input")
             return []
+        if runtime.kb().scope.asks_for_advice(context.text(tracker)):
+            dispatcher.utter_message(response="utter_refuse_advice")
+            return [FollowupAction("action_listen")] if context.intent(tracker) != "nlu_fallback" else []
         if context.entity_values(tracker, "ticket_id"):
             # "CP-20261201-0001 尾号3333": a ticket id is a status question, however it is worded.
             return answer_ticket_status(dispatcher, tracker)

@@ -102,7 +102,13 @@ class Turn:
         return self.articles[-1] if self.articles else None
 
     def ran(self, action: str) -> bool:
-        return action in self.actions
+        """The action ran, or a custom action sent that domain response (`utter_…`)."""
+        return action in self.actions or action in self.responses
+
+    @property
+    def responses(self) -> List[str]:
+        return [(e.get("metadata") or {}).get("utter_action") for e in self.events
+                if e.get("event") == "bot" and (e.get("metadata") or {}).get("utter_action")]
 
     @property
     def ended_listening(self) -> bool:

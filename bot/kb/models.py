@@ -89,6 +89,7 @@ class Topic(str, Enum):
     HK_MARGIN = "hk_margin"  # HK Stock Connect, margin trading
     ORDERS_HALTS = "orders_halts"  # order types, suspensions, risk warnings, delisting
     ACCOUNT_SERVICES = "account_services"  # account states, statements, changing details
+    MARKETS_PRODUCTS = "markets_products"  # board differences, funds and bonds off the stock lists, other counter questions
 
 
 # Answers are sent as plain text over web chat and SMS: markdown would show up literally.

@@ -25,6 +25,12 @@ class NotCovered(Record):
 
 class Scope(Record):
     not_covered: List[NotCovered]
+    # Wordings that ask for a buy/sell view: answered with the no-advice line, whatever the intent.
+    advice_cues: List[str] = Field(..., min_items=3)
+
+    def asks_for_advice(self, text: str) -> bool:
+        folded = normalise(text).lower()
+        return any(normalise(cue).lower() in folded for cue in self.advice_cues)
 
     def uncovered_term(self, text: str, article_text: str) -> Optional[str]:
         """A not-covered term the message names and the article does not, or None."""

@@ -41,10 +41,6 @@ def get_open_case(session: Session, conversation_id: str) -> Optional[RetentionC
     return session.execute(stmt).scalar_one_or_none()
 
 
-def get_case(session: Session, case_id: str) -> Optional[RetentionCase]:
-    return session.get(RetentionCase, case_id.strip().upper())
-
-
 def open_case(
     session: Session,
     conversation_id: str,

@@ -202,15 +202,6 @@ def get_ticket_for_owner(
     return None
 
 
-def tickets_for_owner(session: Session, customer_id: Optional[str], limit: int = 10) -> List[Ticket]:
-    """An identified customer's most recent tickets (for "我的投诉进度" without an id)."""
-    if customer_id is None:
-        return []
-    where = Ticket.customer_id == customer_id
-    stmt = select(Ticket).where(where).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
-    return list(session.execute(stmt).scalars())
-
-
 def list_tickets(
     session: Session, statuses: Optional[Sequence[str]] = None, assignee: Optional[str] = None, limit: int = 100
 ) -> List[Ticket]:

@@ -49,12 +49,28 @@ BASIS = re.compile(r"依据：.+，自\d{4}年\d{1,2}月\d{1,2}日起")
         ("白金卡有什么特别的服务", "tiers"),
         ("积分可以怎么用", "points"),
         ("你们的客服电话多少", "hotline_hours"),
+        # the branch's service system (its brochure)
+        ("你们有哪些服务是不要钱的", "free_services"),
+        ("金卡客户的佣金变现产品是什么", "commission_products"),
+        ("总部、营业部和呼叫中心分别管什么", "service_structure"),
+        ("你们的投资策略报告会怎么参加", "strategy_briefing"),
     ],
 )
 def test_knowledge_questions_get_the_right_sourced_article(conversation, question, article):
     turn = conversation().turn(question)
     assert turn.article == article, (turn.article, turn.reply[:80])
     assert BASIS.search(turn.reply), f"no source/effective date in: {turn.reply}"
+
+
+def test_branch_figures_are_labelled_as_the_branchs_own_policy(conversation):
+    reply = conversation().say("积分可以怎么用")
+    assert "本营业部规定" in reply and "证监会" not in reply
+
+
+@pytest.mark.parametrize("text", ["这只转债现在还值不值得拿", "帮我看看明天能不能抄底"])
+def test_a_request_for_advice_gets_the_no_advice_line_whatever_the_intent(conversation, text):
+    turn = conversation().turn(text)
+    assert turn.ran("utter_refuse_advice") and turn.article is None
 
 
 def test_a_question_no_article_covers_is_not_answered_with_a_neighbouring_one(conversation):
