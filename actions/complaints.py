@@ -251,7 +251,8 @@ class ActionSubmitComplaint(Action):
             text=catalogue.messages.created.format(ticket_id=filed.ticket_id, hours=filed.hours,
                                                    deadline=filed.deadline)
         )
-        return [SlotSet("complaint_pending", False), SlotSet("ticket_id", filed.ticket_id)] + [
+        return [SlotSet("complaint_pending", False), SlotSet("ticket_id", filed.ticket_id),
+                SlotSet("filed_ticket_id", filed.ticket_id)] + [
             SlotSet(s, None) for s in COMPLAINT_SLOTS
         ]
 
@@ -285,12 +286,16 @@ def answer_ticket_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
         context.say(dispatcher, "complaint_status_ask_id")
         return []
     customer_id = context.customer_id(tracker)
+    # The ticket this very conversation filed (conversation ids are issued by the server or come
+    # from a trusted integration; the REST channel refuses the SMS ones).
+    filed_here = str(tracker.get_slot("filed_ticket_id") or "").upper() == ticket_id.upper()
     last4 = complaints.phone_last4(context.text(tracker), ticket_id) if customer_id is None else None
-    if customer_id is None and last4 is None:
+    if customer_id is None and last4 is None and not filed_here:
         context.say(dispatcher, "complaint_status_ask_last4", ticket_id=ticket_id.upper())
         return []
     try:
-        status = complaints.status_for_owner(runtime.store(), ticket_id, customer_id, last4, _catalogue())
+        status = complaints.status_for_owner(runtime.store(), ticket_id, customer_id, last4, _catalogue(),
+                                             filed_in=tracker.sender_id if filed_here else None)
     except SQLAlchemyError:
         log.exception("complaint status lookup failed")
         context.say(dispatcher, "store_unavailable")

@@ -50,6 +50,8 @@ class Settings:
     sms_webhook_secret: str = field(default_factory=lambda: _secret("SMS_WEBHOOK_SECRET"))
     # Rasa sends it in `X-Action-Token` (endpoints.yml); the action server answers nothing without it.
     action_server_token: str = field(default_factory=lambda: _secret("ACTION_SERVER_TOKEN"))
+    # The REST channel's credential for trusted integrations (outside demo mode it is closed without one).
+    rest_token: str = field(default_factory=lambda: _env("REST_TOKEN", ""))
     action_server_host: str = field(default_factory=lambda: _env("ACTION_SERVER_HOST", "127.0.0.1"))
     action_server_port: int = field(default_factory=lambda: int(_env("ACTION_SERVER_PORT", "5055")))
     sms_gateway_url: str = field(default_factory=lambda: _env("SMS_GATEWAY_URL", "http://127.0.0.1:8090/send"))

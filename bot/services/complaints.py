@@ -216,11 +216,11 @@ def phone_last4(text: str, ticket_id: Optional[str]) -> Optional[str]:
     return found[-1] if found else None
 
 
-def status_for_owner(store: Store, ticket_id: str, customer_id: Optional[str],
-                     last4: Optional[str], catalogue: ComplaintCatalogue) -> Optional[Status]:
+def status_for_owner(store: Store, ticket_id: str, customer_id: Optional[str], last4: Optional[str],
+                     catalogue: ComplaintCatalogue, filed_in: Optional[str] = None) -> Optional[Status]:
     """The status of a ticket the asker owns; None for anyone else (and for unknown ids)."""
     with store.session() as session:
-        ticket: Optional[Ticket] = tickets.get_ticket_for_owner(session, ticket_id, customer_id, last4)
+        ticket: Optional[Ticket] = tickets.get_ticket_for_owner(session, ticket_id, customer_id, last4, filed_in)
         if ticket is None:
             return None
         try:

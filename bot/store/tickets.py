@@ -183,19 +183,23 @@ def add_note(session: Session, ticket_id: str, actor: str, now: datetime, text: 
 
 
 def get_ticket_for_owner(
-    session: Session, ticket_id: str, customer_id: Optional[str], phone_last4: Optional[str]
+    session: Session, ticket_id: str, customer_id: Optional[str], phone_last4: Optional[str],
+    filed_in: Optional[str] = None,
 ) -> Optional[Ticket]:
     """The ticket if the asker owns it, else None (indistinguishable from "no such ticket").
 
     A ticket filed by an identified customer belongs to that customer id. An anonymous ticket is
     shown to whoever has its id *and* the last four digits of the call-back number it was filed
-    with: a conversation id is chosen by the client, so it proves nothing.
+    with, or in the conversation that filed it (`filed_in`, which the caller vouches for: the
+    conversation remembers the ticket it filed; a named conversation id alone proves nothing).
     """
     ticket = get_ticket(session, ticket_id)
     if ticket is None:
         return None
     if ticket.customer_id is not None:
         return ticket if customer_id is not None and customer_id == ticket.customer_id else None
+    if customer_id is None and filed_in is not None and filed_in == ticket.conversation_id:
+        return ticket
     phone = ticket.contact_phone_raw or ""
     if customer_id is None and phone_last4 and len(phone) >= 4 and hmac.compare_digest(phone[-4:], phone_last4):
         return ticket

@@ -127,6 +127,8 @@ def test_only_the_owner_sees_a_ticket(session, now) -> None:  # type: ignore[no-
     assert tickets.get_ticket_for_owner(session, anonymous.id, None, "1234") is None
     assert tickets.get_ticket_for_owner(session, anonymous.id, "C0001", "5678") is None
     assert tickets.get_ticket_for_owner(session, anonymous.id, None, None) is None
+    assert tickets.get_ticket_for_owner(session, anonymous.id, None, None, filed_in="conv-b") is anonymous
+    assert tickets.get_ticket_for_owner(session, anonymous.id, None, None, filed_in="conv-x") is None
     assert tickets.get_ticket_for_owner(session, "CP-20991231-0001", "C0001", None) is None
 
 
