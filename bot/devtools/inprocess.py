@@ -29,9 +29,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_for(url: str, timeout: float) -> None:
+def wait_for(url: str, timeout: float, proc: Optional[subprocess.Popen] = None) -> None:
+    """Until `url` answers; a process that exits first is reported at once."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -58,7 +61,7 @@ class ActionServer:
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         try:
-            _wait_for(f"http://127.0.0.1:{self.port}/health", timeout=90)
+            wait_for(f"http://127.0.0.1:{self.port}/health", timeout=90)
         except RuntimeError:
             self.proc.kill()
             raise RuntimeError(self.proc.stderr.read().decode(errors="replace")[-3000:])

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 

@@ -7,7 +7,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.kb import load_kb, read_kb
 from bot.kb.check import check_kb

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,31 +12,12 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 
-from bot.devtools.inprocess import ACTION_TOKEN, ACTION_TOKEN_HEADER
+from bot.devtools.inprocess import ACTION_TOKEN, ACTION_TOKEN_HEADER, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "assistant.tar.gz"
 TOKEN = "live-test-token"
 SECRET = "live-test-identity-secret-32-bytes-long"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait(url: str, proc: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} did not come up within {timeout:.0f}s")
 
 
 @dataclass
@@ -64,7 +43,7 @@ def live_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBot]:
         pytest.skip(f"no trained model at {MODEL}: run `make train` (make test does)")
     work = tmp_path_factory.mktemp("live")
     store_url = f"sqlite:///{work / 'bot.db'}"
-    actions_port, rasa_port = _free_port(), _free_port()
+    actions_port, rasa_port = free_port(), free_port()
     endpoints = work / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
                          f'  headers:\n    {ACTION_TOKEN_HEADER}: "{ACTION_TOKEN}"\n')
@@ -83,8 +62,8 @@ def live_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBot]:
                          cwd=ROOT, env=env, stdout=logs, stderr=subprocess.STDOUT),
     ]
     try:
-        _wait(f"http://127.0.0.1:{actions_port}/health", procs[0], 90)
-        _wait(f"http://127.0.0.1:{rasa_port}/status?token={TOKEN}", procs[1], 240)
+        wait_for(f"http://127.0.0.1:{actions_port}/health", 90, procs[0])
+        wait_for(f"http://127.0.0.1:{rasa_port}/status?token={TOKEN}", 240, procs[1])
         yield LiveBot(f"http://127.0.0.1:{rasa_port}", store_url)
     finally:
         for proc in procs:
