@@ -26,7 +26,10 @@ def seed_demo_data(store: Store) -> None:
     from bot.store.agents import seed_demo_agents
     from bot.store.customers import seed_demo_customers
 
+    from bot.store.db import SEEDING_LOCK, serialized
+
     with store.session() as session, session.begin():
+        serialized(session, SEEDING_LOCK)
         seed_demo_customers(session, kb().customers)
         seed_demo_agents(session)
 

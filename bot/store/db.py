@@ -7,8 +7,8 @@ from typing import Any, Optional, Union
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -80,11 +80,24 @@ def alembic_config(url: Optional[str] = None) -> Config:
     return config
 
 
+# Keys of the PostgreSQL advisory locks that serialise start-up work across processes.
+MIGRATION_LOCK, SEEDING_LOCK = 7_410_001, 7_410_002
+
+
+def serialized(connection_or_session: Union[Connection, Session], key: int) -> None:
+    """Holds a transaction-scoped advisory lock on PostgreSQL (several servers starting at once);
+    SQLite serialises writers itself."""
+    bind = connection_or_session.get_bind() if isinstance(connection_or_session, Session) else connection_or_session
+    if bind.dialect.name == "postgresql":
+        connection_or_session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def upgrade(engine_or_url: Union[Engine, str, URL], revision: str = "head") -> None:
     """Apply the migrations up to `revision`; the schema is never created any other way."""
     engine = make_engine(engine_or_url) if isinstance(engine_or_url, (str, URL)) else engine_or_url
     try:
         with engine.begin() as connection:
+            serialized(connection, MIGRATION_LOCK)
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import List, Optional
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.store.customers import parse_tier
@@ -57,6 +58,16 @@ def enqueue(
     existing = active_for_conversation(session, conversation_id)
     if existing is not None:
         return existing
+    try:
+        with session.begin_nested():
+            return _insert(session, conversation_id, now, customer_id, tier, priority, reason)
+    except IntegrityError:
+        # Another server queued this conversation between the look-up and the insert.
+        return active_for_conversation(session, conversation_id)
+
+
+def _insert(session: Session, conversation_id: str, now: datetime, customer_id: Optional[str], tier: str,
+            priority: int, reason: str) -> Handoff:
     handoff = Handoff(
         conversation_id=conversation_id,
         customer_id=customer_id,

@@ -192,6 +192,10 @@ class Handoff(Base):
         _one_of("status", HandoffStatus, "status"),
         _one_of("tier", Tier, "tier"),
         Index("ix_handoffs_queue", "status", "priority", "created_at"),
+        # One active handoff per conversation, whichever server inserts it (migration 0003).
+        Index("uq_handoffs_active_conversation", "conversation_id", unique=True,
+              postgresql_where=text("status IN ('waiting', 'assigned')"),
+              sqlite_where=text("status IN ('waiting', 'assigned')")),
     )
 
 

@@ -84,3 +84,24 @@ def test_customer_can_cancel_waiting(session, now) -> None:  # type: ignore[no-u
     assert handoff.status == "cancelled"
     assert handoffs.queue_position(session, handoff.id) is None
     assert handoffs.cancel(session, "conv-1", now) is None
+
+
+def test_the_database_keeps_one_active_handoff_per_conversation(session, now) -> None:  # type: ignore[no-untyped-def]
+    """Two servers that both found no active handoff: the second insert is refused by the partial
+    unique index, and `enqueue` gives the first one back."""
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.store.models import Handoff
+
+    first = handoffs.enqueue(session, "conv-race", now)
+    session.commit()
+    with pytest.raises(IntegrityError):
+        with session.begin_nested():
+            session.add(Handoff(conversation_id="conv-race", tier="normal", priority=0, reason="",
+                                status="waiting", created_at=now))
+            session.flush()
+    assert handoffs.enqueue(session, "conv-race", now) is first
+    handoffs.release(session, handoffs.next_for_agent(session, "agent", now).id, now)
+    session.commit()
+    # Done handoffs do not count: the customer can ask for a human again.
+    assert handoffs.enqueue(session, "conv-race", now).id != first.id

@@ -44,7 +44,7 @@ def test_upgrade_downgrade_upgrade_round_trip(backend: str, tmp_path: Path) -> N
         upgrade(engine)
         assert TABLES <= set(inspect(engine).get_table_names())
         with engine.connect() as connection:
-            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
         downgrade(engine, "base")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         upgrade(engine)
@@ -111,3 +111,20 @@ def test_datetimes_come_back_as_aware_utc(session, now) -> None:  # type: ignore
     stored = session.get(SmsOptOut, "13912345678").at
     assert stored.tzinfo is not None and stored.utcoffset().total_seconds() == 0
     assert stored == now == datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_several_processes_starting_at_once_migrate_once(backend: str, tmp_path: Path) -> None:
+    """Rasa servers, the action server and the web app start together: the advisory lock (PostgreSQL)
+    or SQLite's writer lock lets one migrate while the others wait, and nobody fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with new_database(backend, tmp_path) as url:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            stores = list(pool.map(lambda _: init_store(url), range(4)))
+        engine = stores[0].engine
+        with engine.connect() as connection:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        assert len(versions) == 1
+        for store in stores:
+            store.dispose()
