@@ -18,6 +18,9 @@ from actions.handoff import queue_for_human
 from bot.services import complaints
 from bot import runtime
 from bot.kb.playbooks import ComplaintCatalogue
+from bot.common.phones import normalize_phone
+from bot.common.sealing import seal, unseal
+from bot.common.settings import get_settings
 from bot.common.short_answers import is_hesitation, yes_or_no
 
 log = logging.getLogger(__name__)
@@ -37,15 +40,30 @@ def _now() -> datetime:
 
 
 def _phone_on_file(tracker: Tracker) -> Optional[str]:
-    customer = context.customer(tracker)
+    """The identified customer's number on file; None for a guest, or when the store is down (the
+    form then asks for a number instead of failing)."""
+    try:
+        customer = context.customer(tracker)
+    except SQLAlchemyError as exc:
+        log.error("customer lookup failed during the complaint form: %s", exc)
+        return None
     return customer.phone if customer else None
+
+
+def _sealed(phone: str) -> str:
+    # The tracker store, Rasa's API and the event broker never see the number (bot.common.sealing).
+    return seal(phone, get_settings().identity_secret)
 
 
 def _contact_phone(tracker: Tracker) -> Optional[str]:
     contact = tracker.get_slot("complaint_contact")
-    if contact == NO_PHONE:
+    if contact in (None, NO_PHONE):
         return None
-    return _phone_on_file(tracker) if contact == ON_FILE else contact
+    if contact == ON_FILE:
+        return _phone_on_file(tracker)
+    # A number sealed by this form; a bare one only from a conversation begun before numbers were sealed.
+    sealed = unseal(contact, get_settings().identity_secret)
+    return sealed or (normalize_phone(str(contact)) if "*" not in str(contact) else None)
 
 
 class ActionComplaintStart(Action):
@@ -85,7 +103,8 @@ class ActionComplaintStart(Action):
                                                                                       complaints.LAMENT):
             # "我要投诉" after the clarifying question: what happened is what they said before it.
             description = complaints.description_from(tracker.get_slot("complaint_earlier_text") or "")
-        phone = complaints.find_phone(text) or (ON_FILE if _phone_on_file(tracker) else None)
+        said = complaints.find_phone(text)
+        phone = _sealed(said) if said else (ON_FILE if _phone_on_file(tracker) else None)
         events = [SlotSet(s, None) for s in COMPLAINT_SLOTS] + [
             SlotSet("complaint_route", complaints.FILE),
             SlotSet("complaint_earlier_text", None),
@@ -196,7 +215,7 @@ class ValidateComplaintForm(FormValidationAction):
         phone = complaints.find_phone(text)
         requested = tracker.get_slot("requested_slot")
         if phone:
-            found.update(complaint_contact=phone, complaint_confirmed=None)
+            found.update(complaint_contact=_sealed(phone), complaint_confirmed=None)
         elif requested == "complaint_contact" and complaints.declines_phone(text, _catalogue()):
             dispatcher.utter_message(text=_catalogue().messages.no_phone)
             found["complaint_contact"] = NO_PHONE

@@ -23,7 +23,7 @@ def kb() -> KnowledgeBase:
 
 
 def seed_demo_data(store: Store) -> None:
-    from bot.store.agents import seed_demo_agents
+    from bot.store.agents import demo_agents, seed_demo_agents
     from bot.store.customers import seed_demo_customers
 
     from bot.store.db import SEEDING_LOCK, serialized
@@ -31,7 +31,8 @@ def seed_demo_data(store: Store) -> None:
     with store.session() as session, session.begin():
         serialized(session, SEEDING_LOCK)
         seed_demo_customers(session, kb().customers)
-        seed_demo_agents(session)
+        settings = get_settings()
+        seed_demo_agents(session, demo_agents(settings.demo_agent_password, settings.demo_lead_password))
 
 
 def open_store(settings) -> Store:

@@ -11,12 +11,12 @@ mkdir -p var
 .venv/bin/python -m bot.runtime
 .venv/bin/python -m bot.cli.action_server > var/eval-actions.log 2>&1 &
 ACTIONS=$!
-.venv/bin/rasa run --enable-api --auth-token "$RASA_TOKEN" --interface 127.0.0.1 --port 5005 --model models/assistant.tar.gz \
+.venv/bin/rasa run --enable-api --jwt-secret "$RASA_TOKEN" --jwt-method HS256 --interface 127.0.0.1 --port 5005 --model models/assistant.tar.gz \
   --credentials credentials.yml --endpoints endpoints.yml > var/eval-rasa.log 2>&1 &
 RASA=$!
 trap 'kill $ACTIONS $RASA 2>/dev/null; wait 2>/dev/null || true' EXIT
 for _ in $(seq 1 180); do
-  if curl -sf localhost:5005/status?token="$RASA_TOKEN" >/dev/null && curl -sf localhost:5055/health >/dev/null; then
+  if curl -sf localhost:5005/ >/dev/null && curl -sf localhost:5055/health >/dev/null; then
     break
   fi
   sleep 1

@@ -2,8 +2,9 @@
 
 Outside demo mode every call must carry `X-Rest-Token` (env `REST_TOKEN`, at least 32 bytes); with
 no token configured the channel answers nobody. In any mode the conversation may not be an SMS one
-(`sms:…` is the SMS channel's), and `input_channel` in the body is ignored: a REST call is a REST
-message, whatever it claims.
+(`sms:…` is the SMS channel's) and its id is at most `MAX_SENDER_LENGTH` printable characters (the
+stores' conversation columns hold it whole), and `input_channel` in the body is ignored: a REST call
+is a REST message, whatever it claims.
 """
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot.common.settings import MIN_SECRET_BYTES, get_settings
+from bot.services.sms import SENDER_PREFIX as SMS_SENDER_PREFIX
 
 TOKEN_HEADER = "X-Rest-Token"
-RESERVED_SENDER_PREFIXES = ("sms:",)
+# Within every conversation_id column (128) with room to spare; an integration's ids are short.
+MAX_SENDER_LENGTH = 64
+RESERVED_SENDER_PREFIXES = (SMS_SENDER_PREFIX,)
 log = logging.getLogger(__name__)
 
 
@@ -46,8 +50,12 @@ class TrustedRestInput(RestInput):
                         given.encode("utf-8"), token.encode("utf-8")):
                     return response.json({"error": f"missing or invalid {TOKEN_HEADER}"}, status=401)
             body = request.json if isinstance(request.json, dict) else {}
-            sender = str(body.get("sender") or "")
-            if sender.startswith(RESERVED_SENDER_PREFIXES):
+            sender = body.get("sender")
+            if sender is not None and (not isinstance(sender, str) or not sender.isprintable()
+                                       or not 0 < len(sender) <= MAX_SENDER_LENGTH):
+                return response.json({"error": f"sender must be 1 to {MAX_SENDER_LENGTH} printable characters"},
+                                     status=400)
+            if str(sender or "").startswith(RESERVED_SENDER_PREFIXES):
                 log.warning("REST: refused a message for a reserved conversation")
                 return response.json({"error": "this conversation belongs to another channel"}, status=403)
             return None

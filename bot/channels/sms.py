@@ -9,7 +9,8 @@ redeliver); the conversation runs in the background:
 2. "TD"/"退订": the number is put on the opt-out list and, the first time, gets one confirmation;
 3. more than `SMS_RATE_LIMIT` messages from the number within the window: recorded, not answered
    (an auto-responder answering our replies would otherwise loop forever);
-4. otherwise the bot gets the message as conversation `sms:<phone>`, with a `customer_token` it
+4. otherwise the bot gets the message as conversation `sms:<pseudonym>` (a keyed hash of the number,
+   see bot/services/sms.py), with a `customer_token` it
    issues itself when the number belongs to a customer (actions treat SMS and web alike), and a
    bare "1"/"2" replaced by the payload of that option in the last menu sent to the number.
 
@@ -47,7 +48,6 @@ from bot.services.sms_proactive import channel_texts
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Signature"
-SENDER_PREFIX = "sms:"
 MAX_BODY_BYTES = 16 * 1024
 MAX_MSG_ID_LENGTH = 128
 MAX_TEXT_LENGTH = 1000  # a long concatenated SMS is ~10 parts; anything longer is not from a handset
@@ -188,7 +188,7 @@ class SmsInput(InputChannel):
 
     async def start(self) -> None:
         """Opens the store and starts the outbox worker (Sanic's after_server_start)."""
-        # Conversation ids ("sms:<phone>") and gateway errors reach Rasa's and aiohttp's logs too.
+        # Gateway errors and texts reach Rasa's and aiohttp's logs too.
         install_log_masking()
         store = await asyncio.to_thread(lambda: self.store)
         await asyncio.to_thread(lambda: self.texts)  # a broken kb should stop the start, not an opt-out
@@ -307,7 +307,7 @@ class SmsInput(InputChannel):
                 UserMessage(
                     text=turn.text,
                     output_channel=output,
-                    sender_id=SENDER_PREFIX + inbound.phone,
+                    sender_id=turn.sender_id,
                     input_channel=self.name(),
                     message_id=inbound.msg_id,
                     metadata=metadata,
@@ -329,9 +329,8 @@ class SmsInput(InputChannel):
         return SmsOutput(self, proactive=True)
 
     async def send_proactive_message(self, recipient_id: Text, message: Dict[str, Any]) -> None:
-        if not recipient_id.startswith(SENDER_PREFIX):
-            log.warning("SMS: cannot send to conversation %r, it is not an SMS conversation", recipient_id[:8])
-            return
-        phone = recipient_id[len(SENDER_PREFIX) :]
-        if await asyncio.to_thread(self.conversations.queue_proactive, phone, message, self.clock()):
+        if await asyncio.to_thread(self.conversations.queue_proactive, recipient_id, message, self.clock()):
             self._wake_worker()
+        else:
+            log.info("SMS: nothing queued for conversation %r (nothing to say, opted out, or not an SMS "
+                     "conversation we know)", recipient_id)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Optional
+from typing import AbstractSet, Any, Optional
 
 from bot.common.phones import MOBILE_BODY
+from bot.common.sealing import is_sealed
 
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
 
@@ -119,6 +120,19 @@ def mask_text(text: Optional[str]) -> str:
         last = match.end()
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+def mask_tree(value: Any, *, drop: AbstractSet[str] = frozenset(), keep: AbstractSet[str] = frozenset()) -> Any:
+    """A copy of a JSON-like value with every string masked: keys in `drop` removed, values under
+    keys in `keep` left as they are (names and ids the reader needs), sealed values left sealed."""
+    if isinstance(value, str):
+        return value if is_sealed(value) else mask_text(value)
+    if isinstance(value, dict):
+        return {key: item if key in keep else mask_tree(item, drop=drop, keep=keep)
+                for key, item in value.items() if key not in drop}
+    if isinstance(value, (list, tuple)):
+        return [mask_tree(item, drop=drop, keep=keep) for item in value]
+    return value
 
 
 def mask_phone(phone: Optional[str]) -> str:

@@ -17,6 +17,11 @@ DEMO_SECRETS = {
     "ACTION_SERVER_TOKEN": "demo-action-server-token",
 }
 DEMO_IDENTITY_SECRET = DEMO_SECRETS["BOT_IDENTITY_SECRET"]
+# The demo staff logins' passwords (demo mode only; the README lists them): agent01 and lead01.
+DEMO_PASSWORDS = {
+    "BOT_DEMO_AGENT_PASSWORD": "agent01-demo-password",
+    "BOT_DEMO_LEAD_PASSWORD": "lead01-demo-password",
+}
 MIN_SECRET_BYTES = 32
 _TRUE = ("1", "true", "yes", "on")
 
@@ -37,6 +42,11 @@ def _demo_mode() -> bool:
 def _secret(name: str) -> str:
     """The secret from the environment; its public demo value only in demo mode."""
     return _env(name, DEMO_SECRETS[name] if _demo_mode() else "")
+
+
+def _demo_password(name: str) -> str:
+    """A demo login's password: only demo mode has demo logins."""
+    return _env(name, DEMO_PASSWORDS[name]) if _demo_mode() else ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,8 @@ class Settings:
     rasa_socket_path: str = field(default_factory=lambda: _env("RASA_SOCKET_PATH", "/socket.io"))
     # The demo login hands out customer tokens for the demo customers: demo mode only.
     demo_login: bool = field(default_factory=_demo_mode)
+    demo_agent_password: str = field(default_factory=lambda: _demo_password("BOT_DEMO_AGENT_PASSWORD"))
+    demo_lead_password: str = field(default_factory=lambda: _demo_password("BOT_DEMO_LEAD_PASSWORD"))
 
     def require(self, *names: str) -> "Settings":
         """Refuses to run outside demo mode with a missing, short or public secret; returns self.

@@ -137,6 +137,12 @@ class Turn:
         return self.ran("action_request_handoff")
 
 
+def _endpoints() -> Dict[str, Any]:
+    import yaml
+
+    return yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+
+
 class InProcessBot:
     """Drives the in-process agent from synchronous code."""
 
@@ -148,7 +154,9 @@ class InProcessBot:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
-        endpoints = AvailableEndpoints(action=EndpointConfig(url=action_url, headers={ACTION_TOKEN_HEADER: token}))
+        # The tracker store of endpoints.yml, as `make run` uses it (it scrubs what it keeps).
+        endpoints = AvailableEndpoints(action=EndpointConfig(url=action_url, headers={ACTION_TOKEN_HEADER: token}),
+                                       tracker_store=EndpointConfig.from_dict(_endpoints()["tracker_store"]))
         self.agent = self._run(load_agent(model_path=str(model), endpoints=endpoints))
 
     def _run(self, coro):

@@ -5,12 +5,14 @@ so it holds on every channel and every Rasa server sharing the tracker store.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Dict, List, Optional
 from urllib.parse import quote
 
 import aiohttp
+import jwt
 
 from bot.common.settings import Settings
 from bot.store import handoffs
@@ -21,9 +23,25 @@ class RasaUnavailable(RuntimeError):
     pass
 
 
+# A signed call to Rasa's API is good for this long: enough for one request, useless if it leaks.
+API_CALL_LIFETIME_SECONDS = 60
+
+
+def rasa_api_bearer(secret: str, *, now: Optional[float] = None) -> str:
+    """The `Authorization` value for Rasa's HTTP API, started with `--jwt-secret RASA_TOKEN`.
+
+    A short-lived JWT in a header rather than `?token=` in the URL: URLs end up in access logs and
+    proxies, and Rasa's JWT check (sanic-jwt) also verifies the expiry.
+    """
+    issued = int(time.time() if now is None else now)
+    claims = {"user": {"username": "agent-desk", "role": "admin"}, "iat": issued,
+              "exp": issued + API_CALL_LIFETIME_SECONDS}
+    return "Bearer " + jwt.encode(claims, secret, algorithm="HS256")
+
+
 @dataclass(frozen=True)
 class RasaConversations:
-    """Rasa's conversation API (`rasa run --enable-api --auth-token …`)."""
+    """Rasa's conversation API (`rasa run --enable-api --jwt-secret …`)."""
 
     base_url: str
     token: str
@@ -31,12 +49,11 @@ class RasaConversations:
 
     async def append(self, conversation_id: str, events: List[Dict], *, deliver: bool = False) -> None:
         url = f"{self.base_url.rstrip('/')}/conversations/{quote(conversation_id, safe='')}/tracker/events"
-        params = {"token": self.token}
-        if deliver:
-            params["output_channel"] = "latest"  # a bot event is sent to the customer's channel
+        params = {"output_channel": "latest"} if deliver else {}  # a bot event reaches the customer's channel
+        headers = {"Authorization": rasa_api_bearer(self.token)}
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as http:
-                async with http.post(url, params=params, json=events) as response:
+                async with http.post(url, params=params, json=events, headers=headers) as response:
                     if response.status >= 300:
                         raise RasaUnavailable(f"Rasa answered {response.status}: {await response.text()}")
         except aiohttp.ClientError as exc:
@@ -65,7 +82,15 @@ class Taken:
 
 
 class NotYourHandoff(LookupError):
-    """The handoff does not exist or belongs to another conversation."""
+    """The handoff does not exist, belongs to another conversation, or another agent holds it."""
+
+
+def _held_by(session, handoff_id: int, conversation_id: str, agent: str) -> handoffs.Handoff:  # type: ignore[no-untyped-def]
+    handoff = session.get(handoffs.Handoff, handoff_id)
+    if (handoff is None or handoff.conversation_id != conversation_id or handoff.assigned_to != agent
+            or handoff.status != handoffs.HandoffStatus.ASSIGNED.value):
+        raise NotYourHandoff(f"handoff {handoff_id} is not {agent}'s for conversation {conversation_id!r}")
+    return handoff
 
 
 async def take_next(store: Store, agent: str, rasa: RasaConversations,
@@ -87,14 +112,20 @@ async def take_next(store: Store, agent: str, rasa: RasaConversations,
     return taken
 
 
-async def hand_back(store: Store, handoff_id: int, conversation_id: str, rasa: RasaConversations,
+async def say(store: Store, agent: str, handoff_id: int, conversation_id: str, text: str,
+              rasa: RasaConversations) -> None:
+    """The agent's message reaches the customer on their channel: only in a handoff the agent holds."""
+    with store.session() as session:
+        _held_by(session, handoff_id, conversation_id, agent)
+    await rasa.say(conversation_id, text)
+
+
+async def hand_back(store: Store, agent: str, handoff_id: int, conversation_id: str, rasa: RasaConversations,
                     now: Optional[datetime] = None) -> None:
-    """The agent is done: the bot answers again. The handoff must be this conversation's."""
+    """The agent is done: the bot answers again. The handoff must be this conversation's, held by `agent`."""
     now = now or datetime.now(timezone.utc)
     with store.session() as session:
-        handoff = session.get(handoffs.Handoff, handoff_id)
-        if handoff is None or handoff.conversation_id != conversation_id:
-            raise NotYourHandoff(f"handoff {handoff_id} is not conversation {conversation_id!r}'s")
+        _held_by(session, handoff_id, conversation_id, agent)
     await rasa.resume(conversation_id)
     with store.session() as session, session.begin():
         handoffs.release(session, handoff_id, now)

@@ -3,12 +3,17 @@
 Admission (one transaction per inbound message): a redelivered `msg_id` is dropped; "TD"/"退订" puts
 the number on the opt-out list and, the first time, queues one confirmation; a number over the rate
 limit is recorded but not answered (an auto-responder would otherwise loop with us); an empty text is
-ignored. A turn: the sender's customer (if the number is on file) and the text, a bare "1"/"2"
+ignored. The conversation is `sms:<pseudonym>`, a keyed hash of the number, so Rasa's tracker store,
+logs and API never hold the number; `sms_senders` maps it back for messages Rasa sends on its own.
+A turn: the sender's customer (if the number is on file) and the text, a bare "1"/"2"
 replaced by that option of the last menu sent. The reply: all of a turn's bot messages as one SMS,
 rendered and committed to the outbox with the options it offers.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,10 +56,20 @@ class Admission(str, Enum):
     EMPTY = "ignored"
 
 
+SENDER_PREFIX = "sms:"
+
+
+def sender_id(phone: str, secret: str) -> str:
+    """The conversation id of a number: `sms:` and a keyed hash, the same for every message from it."""
+    digest = hmac.new(secret.encode("utf-8"), b"sms-sender\0" + phone.encode("utf-8"), hashlib.sha256).digest()
+    return SENDER_PREFIX + base64.b32encode(digest[:15]).decode("ascii").lower()
+
+
 @dataclass(frozen=True)
 class Turn:
     text: str
     customer_id: Optional[str]
+    sender_id: str
 
 
 def reply_ref(inbound: Inbound) -> str:
@@ -107,7 +122,9 @@ class SmsConversations:
             return Admission.ACCEPTED
 
     def prepare(self, inbound: Inbound, now: datetime) -> Turn:
+        conversation = sender_id(inbound.phone, self.settings.identity_secret)
         with self.store.session() as session, session.begin():
+            outbox.remember_sender(session, conversation[len(SENDER_PREFIX):], inbound.phone, now)
             customer = find_by_phone(session, inbound.phone)
             text = inbound.text
             number = parse_choice(text)
@@ -116,7 +133,8 @@ class SmsConversations:
                 option = sms_menus.chosen_option(session, inbound.phone, number, now, ttl)
                 if option is not None:
                     text = option.payload
-            return Turn(text=text, customer_id=customer.id if customer is not None else None)
+            return Turn(text=text, customer_id=customer.id if customer is not None else None,
+                        sender_id=conversation)
 
     def queue_reply(self, inbound: Inbound, messages: Sequence[Dict[str, Any]], now: datetime) -> bool:
         """Commits the turn's reply; False when the bot sent nothing (the "busy" text goes instead)."""
@@ -129,13 +147,17 @@ class SmsConversations:
             sms_menus.save_menu(session, inbound.phone, rendered.options, now)
         return answered
 
-    def queue_proactive(self, phone: str, message: Dict[str, Any], now: datetime) -> bool:
-        """A message Rasa sends on its own (a reminder, a triggered intent); False if nothing was queued."""
+    def queue_proactive(self, conversation_id: str, message: Dict[str, Any], now: datetime) -> bool:
+        """A message Rasa sends on its own (a reminder, a triggered intent) to an SMS conversation;
+        False if nothing was queued (not an SMS conversation, a number never seen, nothing to say)."""
         texts, options = reply_parts([message])
         body = join_replies(texts)
-        if not body:
+        if not body or not conversation_id.startswith(SENDER_PREFIX):
             return False
         with self.store.session() as session, session.begin():
+            phone = outbox.sender_phone(session, conversation_id[len(SENDER_PREFIX):])
+            if phone is None:
+                return False
             sent = send_proactive(session, phone, body, now, options=options, settings=self.settings,
                                   texts=self.texts)
         return sent is not None

@@ -7,7 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,11 +26,13 @@ class DemoAgent:
     password: str
 
 
-# Documented in the README for the demo; a production deployment creates its own accounts.
-DEMO_AGENTS = (
-    DemoAgent("agent", "Demo Agent", AgentRole.AGENT.value, "agent-demo-pass"),
-    DemoAgent("supervisor", "Demo Supervisor", AgentRole.SUPERVISOR.value, "supervisor-demo-pass"),
-)
+def demo_agents(agent_password: str, lead_password: str) -> Tuple[DemoAgent, ...]:
+    """The demo's agent and supervisor (demo mode only); a login without a password is not created."""
+    agents = (
+        DemoAgent("agent01", "示例坐席", AgentRole.AGENT.value, agent_password),
+        DemoAgent("lead01", "示例班长", AgentRole.SUPERVISOR.value, lead_password),
+    )
+    return tuple(agent for agent in agents if agent.password)
 
 
 def _b64(data: bytes) -> str:
@@ -93,9 +95,7 @@ def authenticate(session: Session, login: str, password: str) -> Optional[Agent]
     return agent if verify_password(password, agent.password_hash) else None
 
 
-def seed_demo_agents(
-    session: Session, now: Optional[datetime] = None, agents: Iterable[DemoAgent] = DEMO_AGENTS
-) -> int:
+def seed_demo_agents(session: Session, agents: Iterable[DemoAgent], now: Optional[datetime] = None) -> int:
     """Creates the demo logins that do not exist yet (existing passwords are never reset).
 
     `now` may be left out at start-up: only the rows' created_at depends on it.

@@ -316,3 +316,17 @@ class SmsMenu(Base):
     phone: Mapped[str] = Column(String(20), primary_key=True)  # normalised, as in sms_inbound / sms_opt_outs
     options: Mapped[str] = Column(Text, nullable=False)  # JSON list of {"title", "payload"}
     sent_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+
+class SmsSender(Base):
+    """The one place an SMS conversation's number is kept: conversations are keyed by a pseudonym.
+
+    Rasa's conversation id (and so its tracker store, logs and HTTP API) carries `sms:<pseudonym>`;
+    a message Rasa sends on its own (a reminder) finds the number to send to here.
+    """
+
+    __tablename__ = "sms_senders"
+
+    pseudonym: Mapped[str] = Column(String(32), primary_key=True)
+    phone: Mapped[str] = Column(String(20), nullable=False, unique=True)
+    first_seen: Mapped[datetime] = Column(UTCDateTime, nullable=False)

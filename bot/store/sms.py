@@ -1,4 +1,5 @@
-"""SMS persistence: inbound de-duplication, the outbox with retries, and opt-outs.
+"""SMS persistence: inbound de-duplication, the outbox with retries, opt-outs, and the numbers
+behind the conversations' pseudonyms.
 
 Gateways redeliver a message when our webhook answers late, so each gateway msg_id is processed
 once. Outgoing messages go through the outbox: a sender claims due rows (a lease protects a row
@@ -16,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.common.privacy import mask_text
-from bot.store.models import SmsInbound, SmsOptOut, SmsOutbox, SmsStatus
+from bot.store.models import SmsInbound, SmsOptOut, SmsOutbox, SmsSender, SmsStatus
 from bot.common.phones import normalize_phone
 
 DEFAULT_LEASE = timedelta(minutes=2)
@@ -148,3 +149,14 @@ def clear_opt_out(session: Session, phone: str) -> bool:
     if normalized is None:
         return False
     return session.execute(delete(SmsOptOut).where(SmsOptOut.phone == normalized)).rowcount == 1
+
+
+def remember_sender(session: Session, pseudonym: str, phone: str, now: datetime) -> None:
+    """Keeps the number behind an SMS conversation's pseudonym (first message from it only)."""
+    _insert_ignoring_duplicates(session, SmsSender.__table__,
+                                {"pseudonym": pseudonym, "phone": _phone(phone), "first_seen": now})
+
+
+def sender_phone(session: Session, pseudonym: str) -> Optional[str]:
+    """The number an SMS conversation's pseudonym stands for, if it ever wrote to us."""
+    return session.execute(select(SmsSender.phone).where(SmsSender.pseudonym == pseudonym)).scalar_one_or_none()

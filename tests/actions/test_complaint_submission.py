@@ -1,6 +1,7 @@
 """Submitting a complaint: the id only after the commit; a store that is down loses nothing."""
 from __future__ import annotations
 
+import functools
 import re
 
 from rasa_sdk.executor import CollectingDispatcher
@@ -73,3 +74,41 @@ async def test_gold_customer_gets_the_faster_sla(store, tracker, said):
         ticket = session.execute(select(Ticket)).scalar_one()
     assert ticket.customer_id == "C0003" and ticket.priority == "P1"
     assert ticket.contact_phone_raw and ticket.contact_masked != ticket.contact_phone_raw
+
+
+async def test_an_identified_customer_files_through_a_store_outage_without_losing_anything(store, tracker, said):
+    """The store fails at every step of the form for a logged-in customer: each step still answers,
+    the details stay in the conversation, and the retry files one ticket for that customer."""
+    from actions.complaints import (ActionAskComplaintConfirmed, ActionComplaintStart,
+                                    ValidateComplaintForm)
+    from bot.common.identity import issue_token
+    from bot.common.settings import get_settings
+
+    metadata = {"customer_token": issue_token("C0003", get_settings().identity_secret, ttl=600)}
+    tracker = functools.partial(tracker, sender="store-outage")  # no customer looked up earlier
+    runtime.use_store(init_store("postgresql://nobody@127.0.0.1:9/none", migrate=False))
+    dispatcher = CollectingDispatcher()
+    started = await ActionComplaintStart().run(
+        dispatcher, tracker("我要投诉，APP昨天上午一直登录不上，回电13912345678", "complain", metadata=metadata), {})
+    slots = {e["name"]: e["value"] for e in started if e.get("event") == "slot"}
+    assert "抱歉" in said(dispatcher) and slots["complaint_description"]
+    assert "13912345678" not in str(slots["complaint_contact"])  # sealed, not readable in the tracker
+    dispatcher = CollectingDispatcher()
+    await ActionAskComplaintConfirmed().run(dispatcher, tracker("", "affirm", slots=slots, metadata=metadata), {})
+    assert "139****5678" in said(dispatcher)
+    validated = await ValidateComplaintForm().extract_complaint_contact(
+        CollectingDispatcher(), tracker("就用预留的号码", "inform",
+                                        slots={**slots, "requested_slot": "complaint_contact"}, metadata=metadata), {})
+    assert validated == {}  # the number on file cannot be read now; the sealed one stays
+    slots.update(complaint_confirmed="yes")
+    dispatcher = CollectingDispatcher()
+    events = await ActionSubmitComplaint().run(dispatcher, tracker("确认", "affirm", slots=slots, metadata=metadata), {})
+    assert "CP-" not in said(dispatcher) and {"event": "slot", "name": "complaint_pending", "value": True,
+                                                  "timestamp": None} in events
+    runtime.use_store(store)
+    dispatcher = CollectingDispatcher()
+    await ActionSubmitComplaint().run(dispatcher, tracker("再试一次", "retry", slots=slots, metadata=metadata), {})
+    assert re.search(r"CP-\d{8}-\d{4}", said(dispatcher))
+    with store.session() as session:
+        ticket = session.execute(select(Ticket)).scalar_one()
+    assert ticket.customer_id == "C0003" and ticket.contact_phone_raw == "13912345678"

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.services.sms import is_opt_out
+from bot.services.sms import is_opt_out, sender_id
 from bot.services.sms_proactive import next_sending_time, send_proactive, sending_hours
 from bot.services.sms_render import Option
 from bot.store import sms as outbox
@@ -103,14 +103,21 @@ async def test_proactive_options_map_numeric_answers_like_replies(sms_server, ga
     assert bot.texts == ["/deny"]
 
 
-async def test_proactive_messages_through_rasas_output_channel_respect_opt_outs(sms_server, gateway, store):
+async def test_proactive_messages_through_rasas_output_channel_respect_opt_outs(sms_server, gateway, store, bot):
     output = sms_server.channel.get_output_channel()
     sms_server.channel.settings = replace(sms_server.channel.settings, sms_proactive_hours="0-24")
-    await output.send_response(f"sms:{KNOWN_PHONE}", {"text": "您的工单已处理完毕。"})
+    await sms_server.sms("你好", phone=KNOWN_PHONE)
+    await sms_server.channel.idle()
+    [known] = bot.received
+    await output.send_response(known.sender_id, {"text": "您的工单已处理完毕。"})
     await sms_server.sms("TD", phone=UNKNOWN_PHONE)
-    await output.send_response(f"sms:{UNKNOWN_PHONE}", {"text": "您的工单已处理完毕。"})
-    await eventually(lambda: len(gateway.accepted) == 2)
-    assert gateway.texts_to(KNOWN_PHONE) == ["【示例证券】您的工单已处理完毕。回TD退订"]
+    await output.send_response(sender_id(UNKNOWN_PHONE, sms_server.channel.settings.identity_secret),
+                               {"text": "您的工单已处理完毕。"})
+    # Rasa's API names conversations, not numbers: the old `sms:<phone>` form reaches nobody.
+    await output.send_response(f"sms:{KNOWN_PHONE}", {"text": "不该发出"})
+    await eventually(lambda: len(gateway.accepted) == 3)
+    await sms_server.channel.idle()
+    assert sorted(gateway.texts_to(KNOWN_PHONE)) == sorted(["【示例证券】收到：你好", "【示例证券】您的工单已处理完毕。回TD退订"])
     assert gateway.texts_to(UNKNOWN_PHONE) == [CONFIRMATION]
 
 

@@ -7,6 +7,7 @@ import logging
 
 from bot.services.sms_render import segment_count
 from bot.common.identity import verify_token
+from bot.services.sms import sender_id
 
 from .sms_support import (
     KNOWN_PHONE,
@@ -94,11 +95,17 @@ async def test_a_customer_on_file_is_identified_by_the_sender_number(sms_server,
     await sms_server.sms("我的佣金是多少", phone="+86 138-0000-0001")
     await sms_server.sms("我的佣金是多少", phone=UNKNOWN_PHONE)
     await sms_server.channel.idle()
-    known, unknown = sorted(bot.received, key=lambda m: m.sender_id)
-    assert known.sender_id == f"sms:{KNOWN_PHONE}" and known.input_channel == "sms"
+    [known] = [m for m in bot.received if "customer_token" in m.metadata]
+    [unknown] = [m for m in bot.received if m is not known]
+    # The conversation is a keyed pseudonym of the number: the tracker store never sees the number.
+    assert known.sender_id == sender_id(KNOWN_PHONE, settings.identity_secret) and known.input_channel == "sms"
+    assert known.sender_id.startswith("sms:") and "0001" not in known.sender_id
     assert verify_token(known.metadata["customer_token"], settings.identity_secret, purpose="sms") == "C0001"
     assert verify_token(known.metadata["customer_token"], SECRET) is None  # signed with the identity secret
-    assert unknown.sender_id == f"sms:{UNKNOWN_PHONE}" and "customer_token" not in unknown.metadata
+    assert unknown.sender_id == sender_id(UNKNOWN_PHONE, settings.identity_secret)
+    assert unknown.sender_id != known.sender_id
+    # Another secret, another pseudonym: it cannot be computed from the number alone.
+    assert sender_id(KNOWN_PHONE, SECRET) != known.sender_id
 
 
 async def test_numbered_options_round_trip_to_the_button_payloads(sms_server, gateway, bot):

@@ -92,3 +92,23 @@ def test_asking_for_a_human_queues_a_handoff(conversation):
     reply = conversation("C0004").say("转人工")
     assert re.search(r"人工|客服专员|坐席", reply)
     assert re.search(r"第\s*\d+\s*位|等待|排队|热线", reply)
+
+
+def test_what_the_tracker_store_keeps_has_no_identifier_and_no_token(conversation, store_url, bot):
+    """Said in a complaint: a call-back number, an ID number, a fund account and an e-mail. The ticket
+    keeps the call-back number (it is needed to call back); the stored conversation keeps none of them,
+    nor the customer's login token, and the number still reaches the ticket turns later."""
+    talk = conversation("C0002")
+    talk.say("我要投诉，你们把我身份证110101199003071234的信息登记错了，资金账号310012345678也查不到")
+    talk.say("回电打13900001111，或者发邮件到zhang.san@example.com")
+    done = talk.say("确认提交")
+    assert TICKET.search(done)
+    kept_by = bot.agent.tracker_store._tracker_store  # Rasa wraps the store of endpoints.yml in a fail-safe one
+    assert type(kept_by).__name__ == "ScrubbingInMemoryTrackerStore"
+    stored = kept_by.store[talk.sender]  # the serialised conversation, as kept
+    for secret in ("13900001111", "110101199003071234", "310012345678", "zhang.san@example.com",
+                   talk._metadata()["customer_token"].split(".")[0]):
+        assert secret not in stored, secret
+    assert "139****1111" in stored  # masked, still useful to an agent reading the conversation
+    [ticket] = _tickets(store_url, talk.sender)
+    assert ticket.contact_phone_raw == "13900001111" and ticket.customer_id == "C0002"

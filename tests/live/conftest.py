@@ -16,7 +16,7 @@ from bot.devtools.inprocess import ACTION_TOKEN, ACTION_TOKEN_HEADER, free_port,
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "assistant.tar.gz"
-TOKEN = "live-test-token"
+TOKEN = "live-test-rasa-api-secret-of-32-bytes-long"
 SECRET = "live-test-identity-secret-32-bytes-long"
 
 
@@ -56,14 +56,14 @@ def live_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBot]:
     procs = [
         subprocess.Popen([sys.executable, "-m", "bot.cli.action_server"],
                          cwd=ROOT, env=env, stdout=logs, stderr=subprocess.STDOUT),
-        subprocess.Popen([sys.executable, "-m", "rasa", "run", "--enable-api", "--auth-token", TOKEN,
+        subprocess.Popen([sys.executable, "-m", "rasa", "run", "--enable-api", "--jwt-secret", TOKEN, "--jwt-method", "HS256",
                           "--port", str(rasa_port), "--model", str(MODEL), "--credentials", str(credentials),
                           "--endpoints", str(endpoints)],
                          cwd=ROOT, env=env, stdout=logs, stderr=subprocess.STDOUT),
     ]
     try:
         wait_for(f"http://127.0.0.1:{actions_port}/health", 90, procs[0])
-        wait_for(f"http://127.0.0.1:{rasa_port}/status?token={TOKEN}", 240, procs[1])
+        wait_for(f"http://127.0.0.1:{rasa_port}/", 240, procs[1])  # listens once the model is loaded
         yield LiveBot(f"http://127.0.0.1:{rasa_port}", store_url)
     finally:
         for proc in procs:

@@ -53,7 +53,7 @@ def test_the_action_server_refuses_a_demo_token():
 def test_the_rasa_server_with_our_channels_refuses_demo_secrets(tmp_path):
     env = production_env(BOT_IDENTITY_SECRET=STRONG, ACTION_SERVER_TOKEN=STRONG, SMS_WEBHOOK_SECRET=STRONG,
                          RASA_TOKEN="demo-rasa-token")
-    command = [sys.executable, "-m", "rasa", "run", "--enable-api", "--auth-token", "demo-rasa-token",
+    command = [sys.executable, "-m", "rasa", "run", "--enable-api", "--jwt-secret", "demo-rasa-token", "--jwt-method", "HS256",
                "--interface", "127.0.0.1", "--port", str(free_port()), "--credentials", str(ROOT / "credentials.yml"),
                "--endpoints", str(ROOT / "endpoints.yml"), "--model", str(tmp_path / "no-model.tar.gz")]
     result = start(command, env, timeout=240)

@@ -1,7 +1,8 @@
 """Every personal identifier, in the spellings customers use, is masked in every sink.
 
 Hypothesis writes identifiers in many spellings (separators, full-width digits, cue words, sentences
-around them); none may survive `mask_text`, the log filter or the complaint summary.
+around them); none may survive `mask_text`, the log filter, the complaint summary or the events the
+tracker store keeps and streams.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.common.privacy import MaskingFilter, mask_text
+from bot.common.sealing import seal, unseal
+from bot.tracking.stores import scrub_event
 from bot.kb import load_kb
 from bot.services import complaints
 
@@ -117,3 +120,31 @@ def test_ordinary_numbers_stay_readable():
     for text in ("卖出2000股，价格25.50元", "工单CP-20261125-0001", "股票600519", "2026-12-07 09:30 成交",
                  "费用合计38.00元", "万分之2.5"):
         assert mask_text(text) == text
+
+
+@settings(max_examples=150, deadline=None)
+@given(identifiers, sentences)
+def test_no_identifier_survives_in_a_stored_tracker_event(identifier, sentence):
+    written, secret = identifier
+    text = sentence.format(written)
+    user = {"event": "user", "timestamp": 1.0, "text": text, "input_channel": "socketio", "message_id": "m1",
+            "metadata": {"customer_token": "eyJ.token.sig", "note": text},
+            "parse_data": {"text": text, "intent": {"name": "complain", "confidence": 0.9},
+                           "entities": [{"entity": "phone", "value": written, "start": 0, "end": 3}]}}
+    slot = {"event": "slot", "timestamp": 1.0, "name": "complaint_description", "value": text}
+    bot = {"event": "bot", "timestamp": 1.0, "text": f"您提供的是{written}", "data": {"buttons": [{"title": text}]}}
+    for event in (user, slot, bot):
+        kept = str(scrub_event(event))
+        assert not survives(secret, kept), kept
+        assert "eyJ.token.sig" not in kept
+
+
+def test_a_sealed_value_stays_sealed_and_names_stay_readable():
+    sealed = seal("13912345678", "a-secret-of-at-least-thirty-two-bytes!")
+    event = {"event": "slot", "name": "complaint_contact", "value": sealed, "timestamp": 2.0}
+    assert scrub_event(event) == event
+    assert unseal(sealed, "a-secret-of-at-least-thirty-two-bytes!") == "13912345678"
+    assert unseal(sealed, "another-secret-of-at-least-32-bytes!!") is None and "13912345678" not in sealed
+    started = {"event": "slot", "name": "session_started_metadata", "timestamp": 0.0,
+               "value": {"customer_token": "eyJ.token.sig", "channel": "socketio"}}
+    assert scrub_event(started)["value"] == {"channel": "socketio"}

@@ -10,7 +10,7 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from bot.channels.rest import TrustedRestInput
+from bot.channels.rest import MAX_SENDER_LENGTH, TrustedRestInput
 from bot.common import settings as settings_module
 from bot.devtools.inprocess import free_port
 
@@ -83,5 +83,19 @@ async def test_an_sms_conversation_and_another_channel_cannot_be_claimed(served,
         assert await post(url, {"sender": "sms:13900000000", "message": "我的投诉进度"}) == 403
         assert await post(url, {"sender": "crm-2", "message": "你好", "input_channel": "sms"}) == 200
         assert [(m.sender_id, m.input_channel) for m in received] == [("crm-2", "rest")]
+    finally:
+        settings_module.get_settings.cache_clear()
+
+
+async def test_sender_ids_are_bounded_at_the_edge(served, monkeypatch):
+    url, received = served
+    configure(monkeypatch, BOT_DEMO_MODE="1")
+    try:
+        longest = "crm-" + "x" * (MAX_SENDER_LENGTH - 4)
+        assert await post(url, {"sender": longest + "y", "message": "你好"}) == 400
+        assert await post(url, {"sender": ["crm-3"], "message": "你好"}) == 400
+        assert await post(url, {"sender": "crm\n3", "message": "你好"}) == 400
+        assert await post(url, {"sender": longest, "message": "你好"}) == 200
+        assert [m.sender_id for m in received] == [longest]
     finally:
         settings_module.get_settings.cache_clear()

@@ -42,16 +42,18 @@ def test_customer_is_found_by_any_spelling_of_the_phone(session) -> None:  # typ
 
 
 def test_demo_agents_are_seeded_once_and_can_log_in(session, now) -> None:  # type: ignore[no-untyped-def]
-    assert agents.seed_demo_agents(session, now) == 2
-    assert agents.seed_demo_agents(session, now) == 0
+    demo = agents.demo_agents("agent-pass-from-env", "lead-pass-from-env")
+    assert agents.seed_demo_agents(session, demo, now) == 2
+    assert agents.seed_demo_agents(session, agents.demo_agents("changed", "changed"), now) == 0  # never reset
     session.commit()
     assert session.execute(select(func.count()).select_from(Agent)).scalar_one() == 2
-    supervisor = agents.authenticate(session, "supervisor", "supervisor-demo-pass")
+    supervisor = agents.authenticate(session, "lead01", "lead-pass-from-env")
     assert supervisor is not None and supervisor.role == "supervisor"
-    assert agents.authenticate(session, "agent", "agent-demo-pass").role == "agent"
-    assert agents.authenticate(session, "agent", "wrong") is None
-    assert agents.authenticate(session, "nobody", "agent-demo-pass") is None
-    assert "agent-demo-pass" not in agents.get_agent(session, "agent").password_hash
+    assert agents.authenticate(session, "agent01", "agent-pass-from-env").role == "agent"
+    assert agents.authenticate(session, "agent01", "changed") is None
+    assert agents.authenticate(session, "nobody", "agent-pass-from-env") is None
+    assert "agent-pass-from-env" not in agents.get_agent(session, "agent01").password_hash
+    assert agents.demo_agents("", "") == ()  # no password, no login
 
 
 def test_password_hashes_are_salted_and_verified() -> None:

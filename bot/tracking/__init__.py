@@ -1,0 +1,1 @@
+"""Rasa's tracker stores as this assistant configures them (endpoints files)."""
