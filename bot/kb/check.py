@@ -152,6 +152,7 @@ def check_kb(kb_dir: Path, today: date, project_root: Optional[Path] = None) -> 
     report.problems.extend(_unverified_procedures(owned_records))
     report.problems.extend(_branch_article_problems(kb))
     report.problems.extend(_outdated_claims(kb))
+    report.problems.extend(_advice_in_answers(kb))
     report.problems.extend(_entities_problems(loaded_files))
     report.problems.extend(_duplicated_values(kb, kb_dir, root, loaded_files))
 
@@ -274,6 +275,18 @@ def _outdated_claims(kb: KnowledgeBase) -> Iterable[str]:
                 for sentence in re.split(r"(?<=[。；！？])", text):
                     if pattern.search(sentence) and not (unless and unless.search(sentence)):
                         yield f"articles: {article.id}: {field_name} states an outdated claim: {what}: {sentence.strip()!r}"
+
+
+def _advice_in_answers(kb: KnowledgeBase) -> Iterable[str]:
+    """The bot's own texts must not recommend, predict or promise (the agent desk's check on drafts)."""
+    try:
+        scope = kb.scope
+    except Exception:  # reported by the owned-files check of scope.yml
+        return
+    for article in kb.articles:
+        for field_name in ("answer", "short"):
+            for reason in scope.gives_advice(getattr(article, field_name)):
+                yield f"articles: {article.id}: {field_name} gives advice: {reason}"
 
 
 def _entities_problems(loaded: dict) -> Iterable[str]:

@@ -14,6 +14,8 @@ from urllib.parse import quote
 import aiohttp
 import jwt
 
+from bot.common.privacy import mask_text
+from bot.common.sealing import is_sealed
 from bot.common.settings import Settings
 from bot.store import handoffs
 from bot.store.db import Store
@@ -56,6 +58,19 @@ class RasaConversations:
                 async with http.post(url, params=params, json=events, headers=headers) as response:
                     if response.status >= 300:
                         raise RasaUnavailable(f"Rasa answered {response.status}: {await response.text()}")
+        except aiohttp.ClientError as exc:
+            raise RasaUnavailable(str(exc)) from exc
+
+    async def tracker(self, conversation_id: str) -> Dict:
+        """The conversation as Rasa keeps it (scrubbed by the tracker store), latest session only."""
+        url = f"{self.base_url.rstrip('/')}/conversations/{quote(conversation_id, safe='')}/tracker"
+        headers = {"Authorization": rasa_api_bearer(self.token)}
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as http:
+                async with http.get(url, params={"include_events": "AFTER_RESTART"}, headers=headers) as response:
+                    if response.status >= 300:
+                        raise RasaUnavailable(f"Rasa answered {response.status}: {await response.text()}")
+                    return await response.json()
         except aiohttp.ClientError as exc:
             raise RasaUnavailable(str(exc)) from exc
 
@@ -131,3 +146,78 @@ async def hand_back(store: Store, agent: str, handoff_id: int, conversation_id: 
         handoffs.release(session, handoff_id, now)
 
 
+
+
+@dataclass(frozen=True)
+class WaitingView:
+    handoff_id: int
+    conversation_id: str
+    tier: str
+    reason: str
+    status: str
+    assigned_to: Optional[str]
+    created_at: datetime
+
+
+def queue_view(store: Store, limit: int = 200) -> List[WaitingView]:
+    """The active handoffs, in the order agents take them (tier priority, then waiting time)."""
+    with store.session() as session:
+        return [WaitingView(h.id, h.conversation_id, h.tier, h.reason, h.status, h.assigned_to, h.created_at)
+                for h in handoffs.active(session, limit)]
+
+
+@dataclass(frozen=True)
+class TurnView:
+    who: str  # customer / bot
+    text: str
+    intent: Optional[str] = None
+    confidence: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class HandoffPacket:
+    """What an agent needs so as not to re-ask: why, what was said, what the bot understood and holds."""
+
+    handoff_id: int
+    conversation_id: str
+    tier: str
+    reason: str
+    channel: Optional[str]
+    wanted: List[str]  # the customer's last messages
+    trail: List[TurnView]
+    slots: Dict[str, str]
+    open_form: Optional[str]
+
+
+SEALED_SHOWN_AS = "已提供（加密保存）"
+
+
+def packet_from_tracker(handoff: WaitingView, tracker: Dict, turns: int = 20) -> HandoffPacket:
+    """The packet of a handoff from Rasa's tracker JSON (events are already scrubbed)."""
+    trail: List[TurnView] = []
+    channel = None
+    for event in tracker.get("events") or []:
+        if event.get("event") == "user":
+            intent = (event.get("parse_data") or {}).get("intent") or {}
+            trail.append(TurnView("customer", event.get("text") or "", intent.get("name"),
+                                  round(float(intent.get("confidence") or 0.0), 2)))
+            channel = event.get("input_channel") or channel
+        elif event.get("event") == "bot" and event.get("text"):
+            trail.append(TurnView("bot", event["text"]))
+    slots = {}
+    for name, value in (tracker.get("slots") or {}).items():
+        if value in (None, "", [], False) or name in ("session_started_metadata", "requested_slot"):
+            continue
+        slots[name] = SEALED_SHOWN_AS if is_sealed(value) else mask_text(str(value))
+    wanted = [t.text for t in trail if t.who == "customer" and t.text][-3:]
+    return HandoffPacket(handoff.handoff_id, handoff.conversation_id, handoff.tier, handoff.reason, channel,
+                         wanted, trail[-turns:], slots, (tracker.get("active_loop") or {}).get("name"))
+
+
+async def packet(store: Store, handoff_id: int, rasa: RasaConversations) -> HandoffPacket:
+    with store.session() as session:
+        h = session.get(handoffs.Handoff, handoff_id)
+        if h is None:
+            raise NotYourHandoff(f"no handoff {handoff_id}")
+        view = WaitingView(h.id, h.conversation_id, h.tier, h.reason, h.status, h.assigned_to, h.created_at)
+    return packet_from_tracker(view, await rasa.tracker(view.conversation_id))

@@ -109,6 +109,12 @@ def waiting(session: Session, limit: int = 100) -> List[Handoff]:
     return list(session.execute(stmt).scalars())
 
 
+def active(session: Session, limit: int = 100) -> List[Handoff]:
+    """Waiting handoffs in serving order, then those agents hold (agent panel)."""
+    held = select(Handoff).where(Handoff.status == HandoffStatus.ASSIGNED.value).order_by(Handoff.assigned_at)
+    return waiting(session, limit) + list(session.execute(held.limit(limit)).scalars())
+
+
 def next_for_agent(session: Session, agent: str, now: datetime) -> Optional[Handoff]:
     """Assigns the head of the queue to `agent`; None when nobody is waiting.
 

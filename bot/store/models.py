@@ -330,3 +330,30 @@ class SmsSender(Base):
     pseudonym: Mapped[str] = Column(String(32), primary_key=True)
     phone: Mapped[str] = Column(String(20), nullable=False, unique=True)
     first_seen: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+
+class StaffSession(Base):
+    """A panel login: the cookie holds a random token, the table only its SHA-256 (a leaked table
+    opens no session). `csrf` is what every state-changing request must echo in a header."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = Column(String(64), primary_key=True)
+    login: Mapped[str] = Column(String(64), ForeignKey("agents.login"), nullable=False, index=True)
+    csrf: Mapped[str] = Column(String(64), nullable=False)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    ended_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+
+
+class AuditEntry(Base):
+    """What a staff member did (append-only): logins, take-overs, ticket changes, overrides, reveals."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = Column(UTCDateTime, nullable=False, index=True)
+    actor: Mapped[str] = Column(String(64), nullable=False, index=True)
+    action: Mapped[str] = Column(String(48), nullable=False)
+    target: Mapped[Optional[str]] = Column(String(128), nullable=True)
+    detail: Mapped[Optional[str]] = Column(Text, nullable=True)  # masked

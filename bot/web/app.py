@@ -1,4 +1,5 @@
-"""The web app: the customer web chat page, its static assets and the demo login.
+"""The web app: the customer web chat page, its static assets and the demo login; the agent desk at
+`/agent` and its staff API (bot/web/panel.py).
 
 The page talks to Rasa's socket.io channel directly (the browser connects to `rasa_socket_url`); this
 app only serves it and, for the demo, hands out customer tokens for the demo customers. In production
@@ -21,13 +22,14 @@ from aiohttp import web
 from bot.common import identity
 from bot.kb import load_kb
 from bot.common.settings import Settings
-from bot.web import messages
+from bot.web import messages, panel
 
 log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 CHAT_PAGE = WEB_DIR / "templates" / "chat.html"
+AGENT_PAGE = WEB_DIR / "templates" / "agent.html"
 
 # Long enough for a demo session; the page forgets an expired login and the bot then sees a guest.
 DEMO_TOKEN_TTL = timedelta(hours=2)
@@ -116,6 +118,11 @@ async def chat_page(request: web.Request) -> web.Response:
     return web.Response(body=request.app[PAGE_KEY], content_type="text/html", charset="utf-8")
 
 
+async def agent_page(request: web.Request) -> web.Response:
+    """The agent desk; it asks for a login itself (the staff API is closed without one)."""
+    return web.Response(body=AGENT_PAGE.read_bytes(), content_type="text/html", charset="utf-8")
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -179,18 +186,22 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 
 
 def create_app(
-    settings: Settings, demo_directory: Optional[Callable[[], Dict[str, DemoCustomer]]] = None
+    settings: Settings, demo_directory: Optional[Callable[[], Dict[str, DemoCustomer]]] = None,
+    store: Optional[Callable] = None,
 ) -> web.Application:
-    """The aiohttp application; `demo_directory` replaces the kb's demo customers (tests)."""
+    """The aiohttp application; `demo_directory` and `store` replace the kb's demo customers and the
+    process's store (tests)."""
     app = web.Application(client_max_size=MAX_API_BODY * 16)
     app[SETTINGS_KEY] = settings
     app[CSP_KEY] = content_security_policy(settings.rasa_socket_url)
     app[PAGE_KEY] = render_chat_page(settings)
     app[DIRECTORY_KEY] = demo_directory or kb_demo_directory(settings)
     app.router.add_get("/", chat_page)
+    app.router.add_get("/agent", agent_page)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/demo-customers", demo_customers)
     app.router.add_post("/api/demo-login", demo_login)
+    panel.install(app, settings, store)
     app.router.add_static("/static", STATIC_DIR, follow_symlinks=False)
     app.on_response_prepare.append(_security_headers)
     return app

@@ -112,8 +112,9 @@ def test_vendored_socket_io_client_keeps_its_license_header() -> None:
     assert (STATIC_DIR / "vendor" / "socket.io.LICENSE").is_file()
 
 
-def test_page_script_never_writes_html_from_text() -> None:
-    script = (STATIC_DIR / "chat.js").read_text(encoding="utf-8")
+@pytest.mark.parametrize("page_script", ["chat.js", "agent.js"])
+def test_page_script_never_writes_html_from_text(page_script: str) -> None:
+    script = (STATIC_DIR / page_script).read_text(encoding="utf-8")
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in script, sink
 

@@ -1,0 +1,135 @@
+/* Agent desk: the staff API (/api/...) with the session cookie and the CSRF token.
+ * Customer text is only ever set with textContent: nothing from a conversation or a ticket is HTML. */
+"use strict";
+
+(function () {
+  const STATUS = { open: "待处理", in_progress: "处理中", resolved: "已解决", closed: "已关闭", reopened: "重新打开",
+    waiting: "排队中", assigned: "已接入" };
+  const NEXT = { open: ["in_progress", "resolved"], in_progress: ["resolved"], resolved: ["closed", "reopened"],
+    closed: ["reopened"], reopened: ["in_progress", "resolved"] };
+  const TIER = { normal: "普通", silver: "银卡", gold: "金卡", platinum: "白金卡" };
+  const REFRESH_MS = 3000;
+  let csrf = null;
+  let timer = null;
+
+  const $ = (id) => document.getElementById(id);
+
+  async function api(method, path, body) {
+    const headers = { "Accept": "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
+    const response = await fetch(path, { method, headers, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body) });
+    const data = await response.json().catch(() => ({}));
+    if (response.status === 401 && path !== "/api/login") showLogin();
+    return { ok: response.ok, status: response.status, data };
+  }
+
+  function cell(row, text, className) {
+    const td = document.createElement("td");
+    td.textContent = text == null ? "" : String(text);
+    if (className) td.className = className;
+    row.appendChild(td);
+    return td;
+  }
+
+  function when(iso) {
+    const d = new Date(iso);
+    return isNaN(d) ? "" : d.toLocaleString("zh-CN", { hour12: false });
+  }
+
+  function showLogin() {
+    csrf = null;
+    clearInterval(timer);
+    $("desk").hidden = true; $("logout").hidden = true; $("login").hidden = false; $("who").textContent = "";
+  }
+
+  function showDesk(me) {
+    csrf = me.csrf;
+    $("login").hidden = true; $("desk").hidden = false; $("logout").hidden = false;
+    $("who").textContent = `${me.display_name}（${me.login}，${me.role === "supervisor" ? "班长" : "坐席"}）`;
+    $("audit-card").hidden = me.role !== "supervisor";
+    refresh();
+    clearInterval(timer);
+    timer = setInterval(refresh, REFRESH_MS);
+  }
+
+  async function refresh() {
+    await Promise.all([loadQueue(), loadTickets(), $("audit-card").hidden ? null : loadAudit()]);
+  }
+
+  async function loadQueue() {
+    const { ok, data } = await api("GET", "/api/handoffs");
+    if (!ok) return;
+    const body = $("queue");
+    body.replaceChildren();
+    for (const h of data) {
+      const row = document.createElement("tr");
+      cell(row, h.conversation_id); cell(row, TIER[h.tier] || h.tier); cell(row, h.reason); cell(row, STATUS[h.status] || h.status);
+      cell(row, h.assigned_to || "—"); cell(row, when(h.created_at));
+      body.appendChild(row);
+    }
+    $("queue-note").textContent = data.length ? "" : "暂无客户排队";
+  }
+
+  async function loadTickets() {
+    const filter = $("ticket-filter").value;
+    const { ok, data } = await api("GET", "/api/tickets" + (filter ? `?status=${encodeURIComponent(filter)}` : ""));
+    if (!ok) return;
+    const body = $("tickets");
+    body.replaceChildren();
+    for (const t of data) {
+      const row = document.createElement("tr");
+      row.dataset.ticket = t.id;
+      if (t.overdue) row.className = "overdue";
+      cell(row, t.id); cell(row, t.category); cell(row, t.priority); cell(row, STATUS[t.status] || t.status);
+      cell(row, when(t.sla_due_at) + (t.overdue ? "（已超时）" : ""), "due");
+      cell(row, t.summary, "summary");
+      const actions = cell(row, "");
+      for (const target of NEXT[t.status] || []) {
+        const button = document.createElement("button");
+        button.type = "button"; button.className = "btn"; button.textContent = STATUS[target];
+        button.dataset.to = target;
+        button.addEventListener("click", () => move(t.id, target));
+        actions.appendChild(button);
+      }
+      body.appendChild(row);
+    }
+  }
+
+  async function loadAudit() {
+    const { ok, data } = await api("GET", "/api/audit");
+    if (!ok) return;
+    const body = $("audit");
+    body.replaceChildren();
+    for (const e of data.slice(0, 50)) {
+      const row = document.createElement("tr");
+      cell(row, when(e.at)); cell(row, e.actor); cell(row, e.action); cell(row, e.target || "");
+      body.appendChild(row);
+    }
+  }
+
+  async function move(ticketId, target) {
+    const { ok, data } = await api("POST", `/api/tickets/${encodeURIComponent(ticketId)}/transition`, { to: target });
+    $("ticket-note").textContent = ok ? `${ticketId} → ${STATUS[target]}` : (data.error || "操作失败");
+    loadTickets();
+  }
+
+  $("login").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const { ok, data } = await api("POST", "/api/login",
+      { login: $("login-name").value.trim(), password: $("login-password").value });
+    $("login-password").value = "";
+    if (ok) { $("login-error").textContent = ""; showDesk(data); } else { $("login-error").textContent = "工号或密码不正确"; }
+  });
+  $("logout").addEventListener("click", async () => { await api("POST", "/api/logout"); showLogin(); });
+  $("ticket-filter").addEventListener("change", loadTickets);
+  $("take-next").addEventListener("click", async () => {
+    const { ok, status, data } = await api("POST", "/api/handoffs/next");
+    $("queue-note").textContent = !ok ? (data.error || `失败（${status}）`)
+      : data.taken ? `已接入 ${data.taken.conversation_id}` : "暂无客户排队";
+    loadQueue();
+  });
+
+  api("GET", "/api/me").then(({ ok, data }) => (ok ? showDesk(data) : showLogin()));
+})();
