@@ -39,6 +39,7 @@ run: $(MODEL)
 	@echo "=================================================================================="
 	@echo " DEMO MODE: demo secrets, demo customers C0001-C0004, demo logins; not for production"
 	@echo " (README: Deploying safely). Web chat: http://localhost:8000/"
+	@echo " Agent desk: http://localhost:8000/agent (agent01 / lead01, passwords in the README)"
 	@echo "=================================================================================="
 	$(DEMO) $(PY) -m bot.runtime
 	$(DEMO) $(VENV)/bin/honcho start -f Procfile

@@ -51,7 +51,9 @@ class RasaConversations:
 
     async def append(self, conversation_id: str, events: List[Dict], *, deliver: bool = False) -> None:
         url = f"{self.base_url.rstrip('/')}/conversations/{quote(conversation_id, safe='')}/tracker/events"
-        params = {"output_channel": "latest"} if deliver else {}  # a bot event reaches the customer's channel
+        # A bot event is sent to the customer on the channel they last wrote on (Rasa runs the
+        # "side effects" of appended events only when asked to).
+        params = {"output_channel": "latest", "execute_side_effects": "true"} if deliver else {}
         headers = {"Authorization": rasa_api_bearer(self.token)}
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as http:

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "assistant.tar.gz"
 CHROMIUM = Path("/usr/bin/chromium")
 SECRET = "web-browser-test-secret-32-bytes-or-more"
+RASA_API_SECRET = "web-browser-test-rasa-api-secret-32-bytes"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -87,21 +88,26 @@ class LoopThread:
 class WebApp:
     """`bot.web.app.create_app` served on a loopback port in its own loop thread."""
 
-    def __init__(self, rasa_socket_url: str) -> None:
+    def __init__(self, rasa_socket_url: str, store_url: Optional[str] = None) -> None:
         from aiohttp import web
 
         from bot.common.settings import Settings
+        from bot.store.db import init_store
         from bot.web.app import create_app
 
         self.settings = dataclasses.replace(
-            Settings(), identity_secret=SECRET, rasa_socket_url=rasa_socket_url, demo_login=True
+            Settings(), identity_secret=SECRET, rasa_socket_url=rasa_socket_url, demo_login=True,
+            rasa_url=rasa_socket_url, rasa_token=RASA_API_SECRET,
         )
+        # The agent desk works on the bot's store (the customer chat itself needs none).
+        self.store = init_store(store_url) if store_url else None
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self._thread = LoopThread("web-app")
 
         async def start() -> web.AppRunner:
-            runner = web.AppRunner(create_app(self.settings))
+            store = (lambda: self.store) if self.store is not None else None
+            runner = web.AppRunner(create_app(self.settings, store=store))
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", self.port).start()
             return runner
@@ -111,6 +117,8 @@ class WebApp:
     def close(self) -> None:
         self._thread.run(self._runner.cleanup())
         self._thread.stop()
+        if self.store is not None:
+            self.store.dispose()
 
 
 # ---------------------------------------------------------------- scripted Rasa (socket.io channel)
@@ -279,6 +287,7 @@ class FullStack:
                 [
                     sys.executable, "-m", "rasa", "run",
                     "--interface", "127.0.0.1", "--port", str(rasa_port), "--enable-api",
+                    "--jwt-secret", RASA_API_SECRET, "--jwt-method", "HS256",
                     "--model", str(MODEL),
                     "--credentials", str(workdir / "credentials.yml"),
                     "--endpoints", str(workdir / "endpoints.yml"),
@@ -286,9 +295,10 @@ class FullStack:
                 env,
             )
             wait_for_http(f"http://127.0.0.1:{action_port}/health", 120, actions, workdir / "actions.log")
-            # /status answers 200 only once the model is loaded.
-            wait_for_http(f"http://127.0.0.1:{rasa_port}/status", RASA_START_TIMEOUT, rasa, workdir / "rasa.log")
-            self.web = WebApp(f"http://127.0.0.1:{rasa_port}")
+            # Rasa listens only once the model is loaded.
+            wait_for_http(f"http://127.0.0.1:{rasa_port}/", RASA_START_TIMEOUT, rasa, workdir / "rasa.log")
+            self.store_url = env["DATABASE_URL"]
+            self.web = WebApp(f"http://127.0.0.1:{rasa_port}", self.store_url)
         except BaseException:
             self.close()
             raise

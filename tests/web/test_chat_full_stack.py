@@ -102,3 +102,53 @@ def test_phone_screenshot(new_page, full_stack, screenshot_dir: Optional[Path]) 
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     if screenshot_dir is not None:
         page.screenshot(path=str(screenshot_dir / "webchat.png"))
+
+
+def test_an_agent_takes_over_in_the_desk_and_the_reply_reaches_the_web_chat(new_page, full_stack, screenshot_dir) -> None:
+    from datetime import datetime, timezone
+
+    from bot.common.settings import DEMO_PASSWORDS
+    from bot.store import handoffs
+    from bot.store.agents import demo_agents, seed_demo_agents
+
+    store = full_stack.web.store
+    customer = open_chat(new_page, full_stack)
+    ask(customer, "我想开通创业板，需要什么条件")
+    customer.click("#human-button")
+    expect(customer.locator("#messages .msg.bot .bubble").filter(has_text="人工")).not_to_have_count(
+        0, timeout=ANSWER_TIMEOUT)
+    with store.session() as session, session.begin():
+        seed_demo_agents(session, demo_agents(DEMO_PASSWORDS["BOT_DEMO_AGENT_PASSWORD"], ""))
+        # Earlier tests' customers may still be queued: this test's is the newest.
+        *earlier, ours = sorted(handoffs.waiting(session), key=lambda h: h.created_at)
+        for handoff in earlier:
+            handoffs.cancel(session, handoff.conversation_id, datetime.now(timezone.utc))
+
+    agent = new_page(width=1280, height=900)
+    agent.goto(full_stack.web.url + "agent")
+    agent.fill("#login-name", "agent01")
+    agent.fill("#login-password", DEMO_PASSWORDS["BOT_DEMO_AGENT_PASSWORD"])
+    agent.click("#login button[type=submit]")
+    expect(agent.locator("#queue tr")).not_to_have_count(0)
+    agent.click("#take-next")
+    expect(agent.locator("#wanted")).to_contain_text("创业板", timeout=20_000)
+    expect(agent.locator("#trail")).to_contain_text("request_human")
+
+    agent.fill("#reply-text", "这只票我建议您买一点，下周肯定涨")
+    agent.click("#reply button[type=submit]")
+    expect(agent.locator("#flags")).to_be_visible()
+    expect(agent.locator("#flag-text")).to_contain_text("预测价格或涨跌")
+    agent.fill("#reply-text", "您好，我是坐席小王。开通创业板需要前20个交易日日均资产不低于10万元，并有24个月交易经验。")
+    agent.fill("#override-reason", "")
+    agent.click("#reply button[type=submit]")
+    expect(agent.locator("#reply-note")).to_have_text("已发送", timeout=20_000)
+    expect(customer.locator("#messages .msg.bot .bubble").filter(has_text="我是坐席小王")).to_have_count(
+        1, timeout=20_000)
+    assert "肯定涨" not in bot_text(customer)  # the flagged draft never reached the customer
+    if screenshot_dir:
+        agent.screenshot(path=str(screenshot_dir / "agent-desk.png"), full_page=True)
+    agent.click("#hand-back")
+    expect(agent.locator("#current")).to_be_hidden(timeout=20_000)
+    ask(customer, "印花税是多少")  # the bot answers again
+    # Expected: the first "who am I?" (401) and the flagged draft (409); nothing else failed.
+    assert [e for e in agent.errors if "status of 401" not in e and "status of 409" not in e] == [], agent.errors

@@ -11,6 +11,8 @@
   const REFRESH_MS = 3000;
   let csrf = null;
   let timer = null;
+  let me = null;
+  let current = null; // {handoff_id, conversation_id} the agent is talking in
 
   const $ = (id) => document.getElementById(id);
 
@@ -44,7 +46,8 @@
     $("desk").hidden = true; $("logout").hidden = true; $("login").hidden = false; $("who").textContent = "";
   }
 
-  function showDesk(me) {
+  function showDesk(who) {
+    me = who;
     csrf = me.csrf;
     $("login").hidden = true; $("desk").hidden = false; $("logout").hidden = false;
     $("who").textContent = `${me.display_name}（${me.login}，${me.role === "supervisor" ? "班长" : "坐席"}）`;
@@ -67,10 +70,65 @@
       const row = document.createElement("tr");
       cell(row, h.conversation_id); cell(row, TIER[h.tier] || h.tier); cell(row, h.reason); cell(row, STATUS[h.status] || h.status);
       cell(row, h.assigned_to || "—"); cell(row, when(h.created_at));
+      if (h.status === "assigned" && me && h.assigned_to === me.login) {
+        const open = document.createElement("button");
+        open.type = "button"; open.className = "btn"; open.textContent = "打开";
+        open.addEventListener("click", () => openConversation(h.handoff_id, h.conversation_id));
+        cell(row, "").appendChild(open);
+      }
       body.appendChild(row);
     }
     $("queue-note").textContent = data.length ? "" : "暂无客户排队";
   }
+
+  async function openConversation(handoffId, conversationId) {
+    current = { handoff_id: handoffId, conversation_id: conversationId };
+    $("current").hidden = false;
+    $("current-id").textContent = conversationId;
+    $("flags").hidden = true; $("reply-note").textContent = "";
+    const { ok, data } = await api("GET", `/api/handoffs/${handoffId}/packet`);
+    if (!ok) { $("wanted").textContent = data.error || "会话记录暂时读不到"; return; }
+    $("wanted").textContent = data.wanted.join(" / ") || "（无）";
+    $("slots").textContent = Object.entries(data.slots).map(([k, v]) => `${k}=${v}`).join("；") || "（无）";
+    const trail = $("trail");
+    trail.replaceChildren();
+    for (const t of data.trail) {
+      const item = document.createElement("li");
+      item.className = t.who;
+      item.textContent = (t.who === "customer" ? "客户：" : "机器人：") + t.text;
+      if (t.intent) {
+        const meta = document.createElement("span");
+        meta.className = "meta";
+        meta.textContent = `${t.intent} ${t.confidence}`;
+        item.appendChild(meta);
+      }
+      trail.appendChild(item);
+    }
+  }
+
+  $("reply").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!current) return;
+    const body = { conversation_id: current.conversation_id, text: $("reply-text").value.trim() };
+    if (!$("flags").hidden && $("override-reason").value.trim()) body.override = $("override-reason").value.trim();
+    const { ok, status, data } = await api("POST", `/api/handoffs/${current.handoff_id}/reply`, body);
+    if (status === 409 && data.flags) {
+      $("flags").hidden = false;
+      $("flag-text").textContent = "这条回复可能越过合规红线：" + data.flags.join("；") + "。请修改，或填写理由后再次发送（将记入操作日志）。";
+      return;
+    }
+    $("reply-note").textContent = ok ? "已发送" : (data.error || "发送失败");
+    if (ok) { $("reply-text").value = ""; $("override-reason").value = ""; $("flags").hidden = true; }
+  });
+
+  $("hand-back").addEventListener("click", async () => {
+    if (!current) return;
+    const { ok, data } = await api("POST", `/api/handoffs/${current.handoff_id}/release`,
+      { conversation_id: current.conversation_id });
+    $("queue-note").textContent = ok ? `${current.conversation_id} 已交还机器人` : (data.error || "操作失败");
+    if (ok) { current = null; $("current").hidden = true; }
+    loadQueue();
+  });
 
   async function loadTickets() {
     const filter = $("ticket-filter").value;
@@ -128,6 +186,7 @@
     const { ok, status, data } = await api("POST", "/api/handoffs/next");
     $("queue-note").textContent = !ok ? (data.error || `失败（${status}）`)
       : data.taken ? `已接入 ${data.taken.conversation_id}` : "暂无客户排队";
+    if (ok && data.taken) openConversation(data.taken.handoff_id, data.taken.conversation_id);
     loadQueue();
   });
 
