@@ -44,3 +44,38 @@ class ActionRequestHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         queue_for_human(dispatcher, tracker, reason="request_human")
         return [SlotSet("fallback_count", 0)]
+
+
+class ActionWithdrawHandoff(Action):
+    """"算了不用了" with nothing else going on: a customer waiting for an agent leaves the queue and is
+    told so; anyone else hears the usual "anything else?"."""
+
+    def name(self) -> Text:
+        return "action_withdraw_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        try:
+            withdrawn = handoff.withdraw(runtime.store(), tracker.sender_id, datetime.now(timezone.utc))
+        except SQLAlchemyError:
+            log.exception("handoff could not be withdrawn")
+            withdrawn = False
+        if withdrawn:
+            context.say(dispatcher, "handoff_withdrawn")
+        else:
+            dispatcher.utter_message(response="utter_anything_else")
+        return []
+
+
+class ActionGoodbye(Action):
+    """Goodbye; a customer still waiting for an agent leaves the queue (nobody is there to answer)."""
+
+    def name(self) -> Text:
+        return "action_goodbye"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        try:
+            handoff.withdraw(runtime.store(), tracker.sender_id, datetime.now(timezone.utc))
+        except SQLAlchemyError:
+            log.exception("handoff could not be withdrawn at goodbye")
+        dispatcher.utter_message(response="utter_goodbye")
+        return []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional
 from urllib.parse import quote
 
@@ -110,11 +110,17 @@ def _held_by(session, handoff_id: int, conversation_id: str, agent: str) -> hand
     return handoff
 
 
+# A request older than this is from a customer long gone (the web chat closed, the call-back window
+# over): it leaves the queue instead of being served.
+STALE_AFTER = timedelta(hours=8)
+
+
 async def take_next(store: Store, agent: str, rasa: RasaConversations,
                     now: Optional[datetime] = None) -> Optional[Taken]:
     """Assigns the head of the queue to `agent` and pauses the bot for that conversation."""
     now = now or datetime.now(timezone.utc)
     with store.session() as session, session.begin():
+        handoffs.expire_waiting(session, now - STALE_AFTER, now)
         handoff = handoffs.next_for_agent(session, agent, now)
         if handoff is None:
             return None
@@ -161,9 +167,11 @@ class WaitingView:
     created_at: datetime
 
 
-def queue_view(store: Store, limit: int = 200) -> List[WaitingView]:
+def queue_view(store: Store, limit: int = 200, now: Optional[datetime] = None) -> List[WaitingView]:
     """The active handoffs, in the order agents take them (tier priority, then waiting time)."""
-    with store.session() as session:
+    now = now or datetime.now(timezone.utc)
+    with store.session() as session, session.begin():
+        handoffs.expire_waiting(session, now - STALE_AFTER, now)
         return [WaitingView(h.id, h.conversation_id, h.tier, h.reason, h.status, h.assigned_to, h.created_at)
                 for h in handoffs.active(session, limit)]
 

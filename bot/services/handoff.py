@@ -54,3 +54,9 @@ def request_human(store: Store, kb: KnowledgeBase, conversation_id: str, now: da
         manager = customer.account_manager if customer is not None and tier.account_manager_on_handoff else None
     wait = max(1, (position or 1) - 1) * MINUTES_PER_CUSTOMER_AHEAD
     return Queued(handoff_id, position, wait, queued_tier, manager, in_service_hours(kb, now))
+
+
+def withdraw(store: Store, conversation_id: str, now: datetime) -> bool:
+    """The customer leaves the queue; True if they were waiting."""
+    with store.session() as session, session.begin():
+        return handoffs.withdraw(session, conversation_id, now) is not None

@@ -162,3 +162,25 @@ def cancel(session: Session, conversation_id: str, now: datetime) -> Optional[Ha
     handoff.status = HandoffStatus.CANCELLED.value
     handoff.closed_at = now
     return handoff
+
+
+def withdraw(session: Session, conversation_id: str, now: datetime) -> Optional[Handoff]:
+    """The customer no longer wants to wait ("算了不用了", goodbye): a *waiting* handoff is cancelled.
+    One an agent already holds stays with the agent (the bot does not hear that conversation)."""
+    handoff = active_for_conversation(session, conversation_id)
+    if handoff is None or handoff.status != HandoffStatus.WAITING.value:
+        return None
+    handoff.status = HandoffStatus.CANCELLED.value
+    handoff.closed_at = now
+    return handoff
+
+
+def expire_waiting(session: Session, requested_before: datetime, now: datetime) -> int:
+    """Cancels waiting handoffs requested before `requested_before` (a customer long gone must not
+    lengthen everyone's wait); returns how many."""
+    stale = session.execute(select(Handoff).where(Handoff.status == HandoffStatus.WAITING.value,
+                                                  Handoff.created_at < requested_before)).scalars().all()
+    for handoff in stale:
+        handoff.status = HandoffStatus.CANCELLED.value
+        handoff.closed_at = now
+    return len(stale)

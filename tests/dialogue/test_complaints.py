@@ -94,6 +94,29 @@ def test_asking_for_a_human_queues_a_handoff(conversation):
     assert re.search(r"第\s*\d+\s*位|等待|排队|热线", reply)
 
 
+def _active_handoffs(store_url: str, sender: str) -> int:
+    from bot.store.db import init_store
+    from bot.store.models import Handoff
+
+    with init_store(store_url).session() as session:
+        return len(session.execute(select(Handoff).where(Handoff.conversation_id == sender,
+                                                         Handoff.status == "waiting")).scalars().all())
+
+
+def test_a_customer_who_no_longer_wants_to_wait_leaves_the_queue(conversation, store_url):
+    talk = conversation()
+    talk.say("转人工")
+    assert _active_handoffs(store_url, talk.sender) == 1
+    withdrawn = talk.turn("算了不用了")
+    assert "取消人工排队" in withdrawn.reply and _active_handoffs(store_url, talk.sender) == 0
+    # Nothing is waiting any more: the same words are just "anything else?".
+    assert "取消人工排队" not in talk.say("算了不用了")
+    other = conversation()
+    other.say("我要人工客服")
+    other.say("再见")
+    assert _active_handoffs(store_url, other.sender) == 0
+
+
 def test_what_the_tracker_store_keeps_has_no_identifier_and_no_token(conversation, store_url, bot):
     """Said in a complaint: a call-back number, an ID number, a fund account and an e-mail. The ticket
     keeps the call-back number (it is needed to call back); the stored conversation keeps none of them,

@@ -105,3 +105,20 @@ def test_the_database_keeps_one_active_handoff_per_conversation(session, now) ->
     session.commit()
     # Done handoffs do not count: the customer can ask for a human again.
     assert handoffs.enqueue(session, "conv-race", now).id != first.id
+
+
+def test_a_waiting_customer_can_withdraw_and_stale_requests_expire(session, now) -> None:  # type: ignore[no-untyped-def]
+    waiting = handoffs.enqueue(session, "c-waits", now, reason="要人工")
+    handoffs.enqueue(session, "c-held", now, reason="要人工")
+    held = handoffs.next_for_agent(session, "agent01", now)  # c-waits was first: the agent holds it now
+    assert held.conversation_id == "c-waits"
+    assert handoffs.withdraw(session, "c-waits", now) is None  # an agent's conversation stays the agent's
+    assert handoffs.withdraw(session, "c-held", now).status == "cancelled"
+    assert handoffs.withdraw(session, "c-nobody", now) is None
+    old = handoffs.enqueue(session, "c-old", now - timedelta(hours=9), reason="要人工")
+    fresh = handoffs.enqueue(session, "c-fresh", now - timedelta(hours=1), reason="要人工")
+    session.commit()
+    assert handoffs.expire_waiting(session, now - timedelta(hours=8), now) == 1
+    session.commit()
+    assert old.status == "cancelled" and fresh.status == "waiting" and waiting.status == "assigned"
+    assert [h.conversation_id for h in handoffs.waiting(session)] == ["c-fresh"]
