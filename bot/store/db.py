@@ -1,6 +1,8 @@
 """Engines, sessions and migrations: the one place that knows how to open the database."""
 from __future__ import annotations
 
+import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -22,15 +24,35 @@ def _is_memory(url: URL) -> bool:
     return url.database in (None, "", ":memory:") or "mode=memory" in str(url)
 
 
+def _use_wal(cursor: Any) -> None:
+    """WAL mode, which the file keeps once set. Switching needs the file to itself and answers
+    "database is locked" at once (no busy wait) while another process is migrating: then it is
+    either set already by that process, or tried again until the busy timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            try:
+                if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                    return
+            except sqlite3.OperationalError:
+                pass
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _prepare_sqlite(engine: Engine, memory: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from pysqlite so that SQLAlchemy's BEGIN (below) is the only one.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        if not memory:
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if not memory:
+            _use_wal(cursor)  # readers do not block the writer
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
