@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # is read by the NLU.
 TRAINING_INPUTS := config.yml kb/entities.yml $(shell find data domain bot/nlu -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: install run test test-fast train validate kb-check eval eval-ood eval-nlu eval-converse bench clean browser
+.PHONY: install run run-production test test-fast train validate kb-check eval eval-ood eval-nlu eval-converse bench clean browser
 
 install: $(VENV)/.installed
 
@@ -47,6 +47,11 @@ run: $(MODEL)
 browser:
 	scripts/install-browser.sh
 
+# The production profile on this host (docs/deploy.md): secrets and stores from the environment;
+# stop it with `scripts/production.sh stop`.
+run-production: $(MODEL)
+	BOT_PROFILE=production scripts/production.sh start
+
 test: $(MODEL) kb-check validate browser
 	$(PY) -m pytest
 
@@ -67,8 +72,10 @@ eval-converse: $(MODEL)
 eval-nlu: | $(VENV)/.installed
 	scripts/eval.sh nlu
 
+# Starts each profile itself (embedded as scripts/with_bot.sh does, production through
+# scripts/production.sh) on free ports; results in var/bench/. BENCH_ARGS=--quick for a short run.
 bench: $(MODEL)
-	scripts/with_bot.sh $(PY) scripts/bench.py
+	PYTHONPATH=$(CURDIR) $(PY) scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf models results var

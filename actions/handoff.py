@@ -12,10 +12,12 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import context
-from bot.services import handoff
+from bot.services import handoff, inbox
 from bot import runtime
 
 log = logging.getLogger(__name__)
+
+WEB_CHAT = "socketio"
 
 
 def queue_for_human(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> None:
@@ -67,7 +69,9 @@ class ActionWithdrawHandoff(Action):
 
 
 class ActionGoodbye(Action):
-    """Goodbye; a customer still waiting for an agent leaves the queue (nobody is there to answer)."""
+    """Goodbye; a customer still waiting for an agent leaves the queue (nobody is there to answer).
+    On the web chat the goodbye also asks for a 1–5 rating (the chat draws it; SMS and REST are not
+    asked: a bare digit there would be read as the next message)."""
 
     def name(self) -> Text:
         return "action_goodbye"
@@ -78,4 +82,6 @@ class ActionGoodbye(Action):
         except SQLAlchemyError:
             log.exception("handoff could not be withdrawn at goodbye")
         dispatcher.utter_message(response="utter_goodbye")
+        if context.channel(tracker) == WEB_CHAT:
+            dispatcher.utter_message(json_message={inbox.CSAT_PAYLOAD_KEY: {"scale": 5}})
         return []

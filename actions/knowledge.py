@@ -14,6 +14,7 @@ from actions.complaints import answer_ticket_status
 from actions.handoff import queue_for_human
 from bot.services import fee_text as replies
 from bot import runtime
+from bot.services.article_choice import answering_article, best_article
 from bot.services.calendar_answers import calendar_answer
 from bot.kb.render import render_for_channel
 from bot.common.privacy import mask_text
@@ -22,11 +23,8 @@ log = logging.getLogger(__name__)
 
 # Two misunderstandings in a row: offer a human rather than a third "please rephrase".
 FALLBACKS_BEFORE_HUMAN = 2
-# Below this probability of its best article the classifier is guessing: a wrong article with a
-# citation looks authoritative, so the customer hears "not sure" and the way to a human instead.
-# Chosen on the out-of-distribution set: the highest value that loses no correct answer there
-# (docs/measurements.md).
-ANSWER_MIN_CONFIDENCE = 0.40
+# Which article may answer (and the confidence below which the bot abstains) is decided in
+# bot/services/article_choice.py, shared with the agent desk's assist card.
 CALENDAR_ARTICLE = "trading_calendar"
 # Articles about what a trade costs also state the identified customer's own commission.
 PERSONAL_RATE_ARTICLES = {"fee_overview", "commission"}
@@ -34,10 +32,7 @@ PERSONAL_RATE_ARTICLES = {"fee_overview", "commission"}
 
 def chosen_article(tracker: Tracker):
     """The article the NLU chose for this message and its probability, or (None, 0)."""
-    selector = ((tracker.latest_message or {}).get("response_selector") or {}).get("faq") or {}
-    response = selector.get("response") or {}
-    key = str(response.get("intent_response_key") or "")
-    return (key.split("/", 1)[1] if "/" in key else None), float(response.get("confidence") or 0.0)
+    return best_article(tracker.latest_message or {})
 
 
 class ActionAnswerFaq(Action):
@@ -53,10 +48,8 @@ class ActionAnswerFaq(Action):
             # Compliance first: "ST的票能不能博一把" is a request for advice, not a question on ST rules.
             dispatcher.utter_message(response="utter_refuse_advice")
             return [SlotSet("kb_article", None)]
-        article = kb.article(article_id) if article_id in kb.article_ids() else None
-        if article is not None and kb.scope.uncovered_term(context.text(tracker), article.title + article.answer):
-            article = None  # "股指期货怎么开户" is not a question about opening a stock account
-        if article is None or confidence < ANSWER_MIN_CONFIDENCE:
+        article = answering_article(kb, context.text(tracker), article_id, confidence)
+        if article is None:
             # The knowledge-gap list: what customers ask that the kb does not answer (masked).
             log.info("knowledge gap (best %s at %.2f): %s", article_id, confidence, mask_text(context.text(tracker)))
             dispatcher.utter_message(

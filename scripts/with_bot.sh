@@ -4,6 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=2
+# BOT_PROFILE=production: the production profile instead (scripts/production.sh, its secrets and
+# stores from the environment), REST on http://127.0.0.1:${BOT_LB_PORT:-8080} through nginx.
+if [ "${BOT_PROFILE:-embedded}" = production ]; then
+    scripts/production.sh start
+    trap 'scripts/production.sh stop' EXIT
+    "$@"
+    exit
+fi
 # Demo mode, as `make run`: the demo secrets, the demo customers.
 export BOT_DEMO_MODE=1
 export RASA_TOKEN="${RASA_TOKEN:-demo-rasa-token}" ACTION_SERVER_TOKEN="${ACTION_SERVER_TOKEN:-demo-action-server-token}"

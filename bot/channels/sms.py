@@ -3,9 +3,13 @@
 Inbound: `POST /webhooks/sms/webhook` with `{"msg_id", "from", "text", "ts"}`, signed with
 HMAC-SHA256 over the raw body (hex in `X-Signature`, secret `SMS_WEBHOOK_SECRET`). The webhook only
 checks, records and answers (200 within milliseconds, so the gateway does not time out and
-redeliver); the conversation runs in the background:
+redeliver); the conversation runs in the background, and the message stays pending in the store
+until its reply is in the outbox. A server that dies mid-turn loses nothing: its pending messages are
+run again by a server's sweep (at start, then every third of `SMS_TURN_LEASE_SECONDS`) or on the
+gateway's redelivery, and answered once (bot/services/sms.py):
 
-1. signature (401, nothing recorded) → JSON and fields (400) → `msg_id` seen before? (200, dropped);
+1. signature (401, nothing recorded) → JSON and fields (400) → `msg_id` seen before? (200, dropped,
+   unless its turn never finished: then it runs now);
 2. "TD"/"退订": the number is put on the opt-out list and, the first time, gets one confirmation;
 3. more than `SMS_RATE_LIMIT` messages from the number within the window: recorded, not answered
    (an auto-responder answering our replies would otherwise loop forever);
@@ -36,12 +40,14 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import runtime
+from bot.channels.silent_turns import SilentTurnGuard
 from bot.common.identity import TOKEN_KEY, issue_token
 from bot.common.phones import normalize_phone
 from bot.common.privacy import install_log_masking, mask_phone
+from bot.common.sanitize import storable_text
 from bot.common.settings import Settings, get_settings
 from bot.kb.sms import SmsTexts
-from bot.services.sms import Admission, Inbound, SmsConversations
+from bot.services.sms import Admission, Inbound, Reply, SmsConversations
 from bot.services.sms_outbox import OutboxConfig, OutboxWorker, utcnow
 from bot.services.sms_proactive import channel_texts
 
@@ -70,6 +76,8 @@ def parse_inbound(raw: bytes) -> Inbound:
     msg_id = str(msg_id).strip()
     if len(msg_id) > MAX_MSG_ID_LENGTH:
         raise BadInbound(f"msg_id is longer than {MAX_MSG_ID_LENGTH} characters")
+    if not msg_id.isprintable():
+        raise BadInbound("msg_id must be printable characters")
     sender = payload.get("from")
     phone = normalize_phone(sender) if isinstance(sender, (str, int)) and not isinstance(sender, bool) else None
     if phone is None or not 5 <= len(phone) <= 20:
@@ -79,7 +87,8 @@ def parse_inbound(raw: bytes) -> Inbound:
         raise BadInbound("text is required (a string)")
     if len(text) > MAX_TEXT_LENGTH:
         raise BadInbound(f"text is longer than {MAX_TEXT_LENGTH} characters")
-    return Inbound(msg_id=msg_id, phone=phone, text=text.strip())
+    # A handset sends no control characters or lone surrogates; the store could not hold them.
+    return Inbound(msg_id=msg_id, phone=phone, text=storable_text(text).strip())
 
 
 class SmsOutput(OutputChannel):
@@ -162,6 +171,9 @@ class SmsInput(InputChannel):
         self.outbox_config = outbox_config or OutboxConfig.from_settings(self.settings)
         self.worker: Optional[OutboxWorker] = None
         self._tasks: Set["asyncio.Task[None]"] = set()
+        self._in_flight: Set[str] = set()  # msg_ids whose turns run here: their leases are renewed
+        self._on_new_message: Optional[Callable[[UserMessage], Awaitable[Any]]] = None
+        self._sweeper: Optional["asyncio.Task[None]"] = None
         self._locks: Dict[str, asyncio.Lock] = {}
         self._lock_users: Dict[str, int] = {}
 
@@ -182,7 +194,7 @@ class SmsInput(InputChannel):
 
     @property
     def conversations(self) -> SmsConversations:
-        if self._conversations is None:
+        if self._conversations is None or self._conversations.settings is not self.settings:
             self._conversations = SmsConversations(self.store, self.settings, self.texts)
         return self._conversations
 
@@ -195,13 +207,27 @@ class SmsInput(InputChannel):
         if self.run_outbox_worker and self.worker is None:
             self.worker = OutboxWorker(store, self.outbox_config, clock=self.clock)
             await self.worker.start()
+        if self._on_new_message is not None and self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep_forever(), name="sms-inbound-sweep")
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Lets conversations in progress queue their replies, then stops the worker."""
+        """Lets conversations in progress queue their replies, then stops the worker. A turn still
+        running after `grace` is cancelled and left pending for the next server, at once."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+            self._sweeper = None
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=grace)
+        unfinished = sorted(self._in_flight)
         for task in list(self._tasks):
             task.cancel()
+        if unfinished:
+            try:
+                await asyncio.to_thread(self.conversations.release, unfinished, self.clock())
+            except SQLAlchemyError:
+                log.exception("SMS: could not release %d unfinished turns; they resume when their lease ends",
+                              len(unfinished))
         if self.worker is not None:
             await self.worker.stop()
             self.worker = None
@@ -215,10 +241,51 @@ class SmsInput(InputChannel):
         if self.worker is not None:
             self.worker.wake()
 
+    async def _sweep_forever(self) -> None:
+        interval = max(self.settings.sms_turn_lease_seconds / 3, 0.05)
+        while True:
+            try:
+                await self.sweep()
+            except Exception:  # the database may be briefly unavailable; keep sweeping
+                log.exception("SMS: sweep of unfinished turns failed")
+            await asyncio.sleep(interval)
+
+    async def sweep(self) -> int:
+        """Renews the leases of the turns running here, and runs the turns other servers left
+        unfinished (died mid-turn); returns how many it started."""
+        now = self.clock()
+        if self._in_flight:
+            await asyncio.to_thread(self.conversations.renew, sorted(self._in_flight), now)
+        resumed, given_up = await asyncio.to_thread(self.conversations.reclaim_stale, now)
+        started = 0
+        for inbound in resumed:
+            log.info("SMS %r from %s: resuming an unfinished turn", inbound.msg_id, mask_phone(inbound.phone))
+            started += self._spawn(inbound)
+        if given_up:
+            log.warning("SMS: %d messages started too often without finishing got the busy reply", given_up)
+            self._wake_worker()
+        return started
+
+    def _spawn(self, inbound: Inbound) -> bool:
+        assert self._on_new_message is not None
+        if inbound.msg_id in self._in_flight:
+            return False  # already running here (its lease lapsed while the database was away)
+        self._in_flight.add(inbound.msg_id)
+        task = asyncio.create_task(self._converse(inbound, self._on_new_message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _: self._in_flight.discard(inbound.msg_id))
+        return True
+
     # ------------------------------------------------------------ HTTP
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sms_webhook = Blueprint("sms_webhook", __name__)
+        # A turn broken by failing actions must not leave the conversation stuck (silent_turns.py);
+        # silence itself this channel answers with its own SMS text.
+        guard = SilentTurnGuard(answer_silence=False)
+        on_new_message = guard.wrap(on_new_message)
+        sms_webhook = guard.watch(Blueprint("sms_webhook", __name__))
+        self._on_new_message = on_new_message
 
         @sms_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -269,11 +336,10 @@ class SmsInput(InputChannel):
             log.exception("SMS webhook: store unavailable; asking the gateway to retry")
             return response.json({"error": "temporarily unavailable, please retry"}, status=503)
         log.info("SMS %r from %s: %s", inbound.msg_id, mask_phone(inbound.phone), admission.value)
-        if admission is Admission.ACCEPTED:
-            task = asyncio.create_task(self._converse(inbound, on_new_message))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        elif admission is Admission.OPTED_OUT:
+        if admission in (Admission.ACCEPTED, Admission.RESUMED):
+            self._on_new_message = on_new_message
+            self._spawn(inbound)
+        elif admission in (Admission.OPTED_OUT, Admission.GIVEN_UP):
             self._wake_worker()
         return response.json({"status": admission.value})
 
@@ -316,10 +382,13 @@ class SmsInput(InputChannel):
         except Exception:
             log.exception("SMS %r from %s: the bot failed", inbound.msg_id, mask_phone(inbound.phone))
             failed = True
-        answered = await asyncio.to_thread(self.conversations.queue_reply, inbound, output.messages, self.clock())
-        if not answered and not failed:
+        reply = await asyncio.to_thread(self.conversations.queue_reply, inbound, output.messages, self.clock())
+        if reply is Reply.BUSY and not failed:
             # The bot always answers; silence means it is not ready (model loading).
             log.warning("SMS %r from %s: the bot sent no reply", inbound.msg_id, mask_phone(inbound.phone))
+        elif reply is Reply.ALREADY_ANSWERED:
+            log.info("SMS %r from %s: answered by another run of the same turn", inbound.msg_id,
+                     mask_phone(inbound.phone))
         self._wake_worker()
 
     # ------------------------------------------------------------ proactive, through Rasa's API

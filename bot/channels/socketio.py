@@ -12,37 +12,21 @@ the message — one socket cannot join or speak in another session.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
-import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from bot.common.chat_sessions import issue_session_id, issued_here
+from bot.channels.silent_turns import SilentTurnGuard
 from bot.common.settings import get_settings
 
 logger = logging.getLogger(__name__)
-MAX_SESSION_ID_LENGTH = 128
 
-
-def _signature(value: str, secret: str) -> str:
-    return hmac.new(secret.encode("utf-8"), f"socket-session:{value}".encode("utf-8"), hashlib.sha256).hexdigest()[:24]
-
-
-def issue_session_id(secret: str) -> str:
-    value = uuid.uuid4().hex
-    return f"{value}.{_signature(value, secret)}"
-
-
-def issued_here(session_id: Any, secret: str) -> bool:
-    if not isinstance(session_id, str) or len(session_id) > MAX_SESSION_ID_LENGTH or "." not in session_id:
-        return False
-    value, _, signature = session_id.partition(".")
-    return bool(value) and hmac.compare_digest(signature, _signature(value, secret))
+__all__ = ["PersistentSocketIOInput", "issue_session_id", "issued_here"]
 
 
 class PersistentSocketIOInput(SocketIOInput):
@@ -58,7 +42,9 @@ class PersistentSocketIOInput(SocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        socketio_webhook = super().blueprint(on_new_message)
+        guard = SilentTurnGuard()  # a turn that says nothing (action server down) gets an honest answer
+        on_new_message = guard.wrap(on_new_message)
+        socketio_webhook = guard.watch(super().blueprint(on_new_message))
         sio = self.sio
         assert sio is not None  # set by the parent's blueprint()
 

@@ -22,6 +22,18 @@ def clean_text(text: Optional[str], limit: int = MAX_CHARS) -> str:
     return text[:limit]
 
 
+# C0/C1 control characters except tab and line breaks: no customer types them, and PostgreSQL text
+# cannot hold NUL. A lone UTF-16 surrogate (JSON allows "\ud800") cannot be encoded to UTF-8 at all.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def storable_text(text: str) -> str:
+    """A message as every store, log and codec accepts it: control characters removed, a lone
+    surrogate replaced by U+FFFD. Everything else, markup included, is kept (`clean_text` is for that)."""
+    return _LONE_SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
+
+
 def has_meaning(text: Optional[str]) -> bool:
     """True when the text contains something a question can be made of (not only emoji/punctuation)."""
     return bool(_MEANINGFUL.search(text or ""))

@@ -23,6 +23,9 @@ DEMO_PASSWORDS = {
     "BOT_DEMO_LEAD_PASSWORD": "lead01-demo-password",
 }
 MIN_SECRET_BYTES = 32
+# BOT_PROFILE: "embedded" (one process of each, SQLite, in-memory tracker store: endpoints.yml) or
+# "production" (scripts/production.sh: shared PostgreSQL, Redis and RabbitMQ, endpoints.production.yml).
+PROFILES = ("embedded", "production")
 _TRUE = ("1", "true", "yes", "on")
 
 
@@ -53,6 +56,7 @@ def _demo_password(name: str) -> str:
 class Settings:
     database_url: str = field(default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'bot.db'}"))
     demo_mode: bool = field(default_factory=_demo_mode)
+    profile: str = field(default_factory=lambda: _env("BOT_PROFILE", "embedded"))
     identity_secret: str = field(default_factory=lambda: _secret("BOT_IDENTITY_SECRET"))
     kb_dir: Path = field(default_factory=lambda: Path(_env("BOT_KB_DIR", str(PROJECT_ROOT / "kb"))))
     rasa_url: str = field(default_factory=lambda: _env("RASA_URL", "http://localhost:5005"))
@@ -82,6 +86,9 @@ class Settings:
     sms_rate_window_seconds: float = field(default_factory=lambda: float(_env("SMS_RATE_WINDOW_SECONDS", "600")))
     # A numeric reply ("1") maps to the options last sent to that number for this long.
     sms_menu_ttl_seconds: float = field(default_factory=lambda: float(_env("SMS_MENU_TTL_SECONDS", "86400")))
+    # An inbound SMS's turn is the server's that runs it for this long, renewed while it runs; after
+    # that (the server died) another server, or the gateway's redelivery, runs it again.
+    sms_turn_lease_seconds: float = field(default_factory=lambda: float(_env("SMS_TURN_LEASE_SECONDS", "30")))
     # Proactive messages (follow-ups, surveys) go out only between these Beijing hours, e.g. "9-20".
     sms_proactive_hours: str = field(default_factory=lambda: _env("SMS_PROACTIVE_HOURS", "9-20"))
     # Web chat (bot/web): where it listens, and Rasa's socket.io channel as the *browser* reaches it.
@@ -89,6 +96,12 @@ class Settings:
     web_port: int = field(default_factory=lambda: int(_env("BOT_WEB_PORT", "8000")))
     rasa_socket_url: str = field(default_factory=lambda: _env("RASA_SOCKET_URL", "http://localhost:5005"))
     rasa_socket_path: str = field(default_factory=lambda: _env("RASA_SOCKET_PATH", "/socket.io"))
+    # Where the panel's inbox reads Rasa's event stream: the SQL event broker's database (embedded,
+    # endpoints.yml) or an amqp:// URL of RabbitMQ (production, queue BOT_EVENT_QUEUE).
+    event_source: str = field(default_factory=lambda: _env("BOT_EVENT_SOURCE", f"sqlite:///{PROJECT_ROOT / 'var' / 'events.db'}"))
+    event_queue: str = field(default_factory=lambda: _env("BOT_EVENT_QUEUE", "bot_events"))
+    # Set to 0 on all but one web app process when several share a positional (SQL) source.
+    inbox_feed: bool = field(default_factory=lambda: _env("BOT_INBOX_FEED", "1") not in ("0", "false", "no", "off"))
     # The demo login hands out customer tokens for the demo customers: demo mode only.
     demo_login: bool = field(default_factory=_demo_mode)
     demo_agent_password: str = field(default_factory=lambda: _demo_password("BOT_DEMO_AGENT_PASSWORD"))
@@ -98,8 +111,17 @@ class Settings:
         """Refuses to run outside demo mode with a missing, short or public secret; returns self.
 
         `names` are the environment variables this process needs (BOT_IDENTITY_SECRET, RASA_TOKEN,
-        SMS_WEBHOOK_SECRET, ACTION_SERVER_TOKEN). The message names the variable to set.
+        SMS_WEBHOOK_SECRET, ACTION_SERVER_TOKEN). The message names the variable to set. The production
+        profile also refuses demo mode and a SQLite database.
         """
+        if self.profile not in PROFILES:
+            raise InsecureConfiguration(f"BOT_PROFILE is {self.profile!r}: use one of {', '.join(PROFILES)}")
+        if self.profile == "production":
+            if self.demo_mode:
+                raise InsecureConfiguration("BOT_PROFILE=production never runs in demo mode: unset BOT_DEMO_MODE")
+            # Several processes on several hosts share one database: a local SQLite file cannot be it.
+            if self.database_url.startswith("sqlite"):
+                raise InsecureConfiguration("BOT_PROFILE=production needs DATABASE_URL on the shared PostgreSQL server")
         if self.demo_mode:
             return self
         values = {"BOT_IDENTITY_SECRET": self.identity_secret, "RASA_TOKEN": self.rasa_token,

@@ -1,11 +1,11 @@
 """`kb/branch.yml`: the branch's own figures and promises — one place, each approved by name and date.
 
 Points per yuan, referral points, tier multipliers, the lowest commission each tier may be offered,
-the complaint-time factor per tier, the call-back promise, opening hours, which SMS products are paid:
-no regulator sets these, the branch does. They live here once; every other kb file that shows one
-writes a placeholder `{branch.<name>}` (or `{branch.<name>.<key>}` for a per-tier value), filled in
-when the file is loaded (`fill`). A customer is told such a figure as 本营业部规定, never with a
-regulator's name.
+the complaint-time factor per tier, the ticket desk's deadlines, the call-back promise, opening hours,
+which SMS products are paid: no regulator sets these, the branch does. They live here once; every
+other kb file that shows one writes a placeholder `{branch.<name>}` (or `{branch.<name>.<key>}` for a
+per-tier value), filled in when the file is loaded (`fill`). A customer is told such a figure as
+本营业部规定, never with a regulator's name.
 
 `documents` lists the branch's own documents (service system, notices, approval limits); a source
 that names 本营业部… must be one of them (`python -m bot.kb check`).
@@ -47,8 +47,9 @@ class BranchValue(Approval):
     """One branch figure: its value (or one per tier/product), what it is, and who approved it when."""
 
     policy: str
-    # points, multiplier, rate, factor, trading_days, hours (a time range), text, flag
-    kind: str = Field(..., regex=r"^(points|multiplier|rate|factor|trading_days|hours|text|flag)$")
+    # points, multiplier, rate, factor, trading_days, hours (a time range), business_hours (a duration in
+    # working hours: trading days within hotline_hours), text, flag
+    kind: str = Field(..., regex=r"^(points|multiplier|rate|factor|trading_days|hours|business_hours|text|flag)$")
     means: str = Field(..., min_length=2)
     document: str
     value: Any  # a scalar, or a mapping (tier id / product id → scalar); kept as YAML typed it

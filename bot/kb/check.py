@@ -18,7 +18,15 @@ from typing import Any, Iterable, List, Optional, Tuple
 import yaml
 
 from bot.kb import citations
-from bot.kb.loader import COMPLAINTS_FILE, ENTITIES_FILE, RETENTION_FILE, KnowledgeBase, read_kb
+from bot.kb.loader import (
+    CANNED_FILE,
+    COMPLAINTS_FILE,
+    ENTITIES_FILE,
+    RETENTION_FILE,
+    KnowledgeBase,
+    read_canned_replies,
+    read_kb,
+)
 from bot.kb.render import format_date_cn, is_branch_only
 
 # `faq/<id>` as a retrieval intent (`intent: faq/x`), not inside a word.
@@ -146,17 +154,21 @@ def check_kb(kb_dir: Path, today: date, project_root: Optional[Path] = None) -> 
     if kb is None:
         return report
 
-    records = _kb_records(kb) + owned_records
+    canned = read_canned_replies(kb_dir, kb.branch, kb.article_ids(), report.problems)
+    records = _kb_records(kb) + owned_records + [(f"{CANNED_FILE}: {c.id}", c) for c in canned]
     report.problems.extend(_effective_date_problems(kb, records, today))
     report.problems.extend(_source_problems(kb, records))
     report.problems.extend(_unverified_procedures(owned_records))
     report.problems.extend(_branch_article_problems(kb))
     report.problems.extend(_outdated_claims(kb))
     report.problems.extend(_advice_in_answers(kb))
+    report.problems.extend(_canned_problems(kb, canned, root))
     report.problems.extend(_entities_problems(loaded_files))
     report.problems.extend(_duplicated_values(kb, kb_dir, root, loaded_files))
 
     report.problems.extend(_review_problems(kb, today))
+    report.problems.extend(f"{CANNED_FILE}: {c.id}: review_by {c.review_by} is in the past; re-check the text and the source"
+                           for c in canned if c.review_by < today)
     try:
         in_force = kb.fee_schedule_on(today)
     except LookupError as exc:
@@ -173,6 +185,7 @@ def check_kb(kb_dir: Path, today: date, project_root: Optional[Path] = None) -> 
         + f"), {len(kb.schedules)} fee schedules"
         + (f" (in force {today}: {in_force.id} from {in_force.effective})" if in_force else "")
         + f", {len(kb.tiers)} tiers, {len(kb.customers)} customers"
+        + f", {len(canned)} canned replies"
         + (f"; also checked {', '.join(checked)}" if checked else "")
     )
     return report
@@ -289,6 +302,39 @@ def _advice_in_answers(kb: KnowledgeBase) -> Iterable[str]:
                 yield f"articles: {article.id}: {field_name} gives advice: {reason}"
 
 
+def _domain_intents(root: Path) -> Optional[set]:
+    """The intents the domain declares; None when `root` has no domain files (a kb checked alone)."""
+    files = sorted((root / "domain").rglob("*.yml")) if (root / "domain").is_dir() else []
+    files += sorted(root.glob("domain*.yml"))
+    if not files:
+        return None
+    intents = {"nlu_fallback"}
+    for file in files:
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError:
+            continue
+        for intent in (data.get("intents") or []) if isinstance(data, dict) else []:
+            intents.add(next(iter(intent)) if isinstance(intent, dict) else str(intent))
+    return intents
+
+
+def _canned_problems(kb: KnowledgeBase, canned: Iterable[Any], root: Path) -> Iterable[str]:
+    """An agent's ready-made answer does not advise either, and goes with intents the NLU knows."""
+    canned = list(canned)
+    try:
+        scope = kb.scope
+    except Exception:  # reported by the owned-files check of scope.yml
+        scope = None
+    known = _domain_intents(root)
+    for reply in canned:
+        for reason in scope.gives_advice(reply.text) if scope is not None else []:
+            yield f"{CANNED_FILE}: {reply.id}: text gives advice: {reason}"
+        for intent in reply.intents if known is not None else []:
+            if intent not in known:
+                yield f"{CANNED_FILE}: {reply.id}: goes with intent {intent!r}, which no domain file declares"
+
+
 def _entities_problems(loaded: dict) -> Iterable[str]:
     catalogue = loaded.get(ENTITIES_FILE)
     if catalogue is not None and getattr(catalogue, "effective", None) is None:
@@ -374,6 +420,15 @@ def _reply_texts(kb_dir: Path, root: Path, loaded: dict) -> Iterable[Tuple[str, 
             for variant in variants or []:
                 if isinstance(variant, dict) and isinstance(variant.get("text"), str):
                     yield f"{file.relative_to(root)}: {name}", variant["text"]
+    file = kb_dir / CANNED_FILE
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) if file.is_file() else None
+    except yaml.YAMLError:
+        data = None
+    replies = data.get("canned_replies") if isinstance(data, dict) else None
+    for reply in replies if isinstance(replies, list) else []:
+        if isinstance(reply, dict) and isinstance(reply.get("text"), str):
+            yield f"{CANNED_FILE}: {reply.get('id', '?')}", reply["text"]
     for file_name in (RETENTION_FILE, COMPLAINTS_FILE):
         # As written (before `{branch.…}` placeholders are filled): a figure typed in is a copy.
         file = kb_dir / file_name

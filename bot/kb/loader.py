@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from bot.kb.branch import BRANCH_FILE, BranchPolicy, placeholders_in
 from bot.kb.models import (
     Article,
+    CannedReply,
     Customer,
     CustomersFile,
     FeeSchedule,
@@ -33,6 +34,7 @@ ARTICLES_DIR = "articles"
 RETENTION_FILE = "retention.yml"
 COMPLAINTS_FILE = "complaints.yml"
 ENTITIES_FILE = "entities.yml"
+CANNED_FILE = "canned_replies.yml"
 FAQ_PREFIX = "faq/"
 
 M = TypeVar("M", bound=BaseModel)
@@ -163,6 +165,16 @@ class KnowledgeBase:
         from bot.kb.entities import load_entities
 
         return load_entities(self.path)
+
+    @cached_property
+    def canned_replies(self) -> Tuple[CannedReply, ...]:
+        """The agents' approved ready-made answers (kb/canned_replies.yml); only the agent desk uses them,
+        so a broken file fails there (and in `kb check`), not in the bot."""
+        problems: List[str] = []
+        replies = read_canned_replies(self.path, self.branch, self.article_ids(), problems)
+        if problems:
+            raise KbError(problems)
+        return tuple(replies)
 
 
 # ---------------------------------------------------------------- reading
@@ -362,6 +374,36 @@ def read_kb(path: Path) -> Tuple[Optional[KnowledgeBase], List[str]]:
         return None, problems
     kb = KnowledgeBase(kb_dir, articles, schedules, tiers.tiers, service, customers.customers, branch, branch_ids)
     return kb, problems
+
+
+def read_canned_replies(
+    kb_dir: Path, branch: Optional[BranchPolicy], article_ids: Iterable[str], problems: List[str]
+) -> List[CannedReply]:
+    """kb/canned_replies.yml with its `{branch.…}` placeholders filled; every article it names must exist."""
+    kb_dir = Path(kb_dir)
+    data = _read_yaml(kb_dir / CANNED_FILE, problems, kb_dir)
+    if data is None:
+        return []
+    raw_replies = data.get("canned_replies") if isinstance(data, dict) else None
+    if not isinstance(raw_replies, list) or not raw_replies:
+        problems.append(f"{CANNED_FILE}: must hold a non-empty list `canned_replies`")
+        return []
+    replies: List[CannedReply] = []
+    for index, raw in enumerate(raw_replies):
+        label = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
+        raw = _filled(raw, branch, f"{CANNED_FILE}: {label}", problems)
+        reply = None if raw is None else _parse(CannedReply, raw, f"{CANNED_FILE}: {label}", problems)
+        if reply is not None:
+            replies.append(reply)
+    for what in ("id", "shortcut"):
+        for dup in _duplicates(getattr(r, what) for r in replies):
+            problems.append(f"{CANNED_FILE}: duplicate {what} {dup!r}")
+    known = set(article_ids)
+    for reply in replies:
+        for article_id in reply.articles:
+            if article_id not in known:
+                problems.append(f"{CANNED_FILE}: {reply.id}: goes with article {article_id!r}, which does not exist")
+    return replies
 
 
 @lru_cache(maxsize=8)

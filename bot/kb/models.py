@@ -360,3 +360,35 @@ KB_FILES: Dict[str, type] = {
     "service.yml": Service,
     "customers.yml": CustomersFile,
 }
+
+
+# ---------------------------------------------------------------- canned replies (the agent desk)
+
+# One message in the reply box (agent.html caps a reply at 1000); short enough to read on a call.
+CANNED_MAX_CHARS = 300
+
+
+class CannedReply(Reviewed):
+    """An approved answer an agent inserts by its shortcut (`/开户`) or from the assist card.
+
+    It is suggested beside the articles (`articles`) or the intents (`intents`) it goes with; one with
+    neither is reached only by its shortcut. Sourced and reviewed like an article: an agent's ready-made
+    words are held to the same rules as the bot's.
+    """
+
+    id: str = Field(..., regex=r"^[a-z][a-z0-9_]*$")
+    shortcut: str = Field(..., regex=r"^/[^\s/]{1,12}$")
+    title: str = Field(..., min_length=2)
+    text: str = Field(..., min_length=4, max_length=CANNED_MAX_CHARS)
+    articles: List[str] = []
+    intents: List[str] = []
+
+    @validator("text")
+    def _plain_paragraph(cls, value: str) -> str:
+        value = value.strip()
+        if "\n" in value:
+            raise ValueError("must be one paragraph of plain text (no line breaks)")
+        for mark in _MARKDOWN_MARKS:
+            if mark in value:
+                raise ValueError(f"must be plain text, found markdown {mark!r}")
+        return value

@@ -76,6 +76,20 @@ class RasaConversations:
         except aiohttp.ClientError as exc:
             raise RasaUnavailable(str(exc)) from exc
 
+    async def parse(self, text: str) -> Dict:
+        """What the NLU makes of `text` (intent ranking, entities, the FAQ article ranking), without
+        touching any conversation."""
+        url = f"{self.base_url.rstrip('/')}/model/parse"
+        headers = {"Authorization": rasa_api_bearer(self.token)}
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as http:
+                async with http.post(url, json={"text": text}, headers=headers) as response:
+                    if response.status >= 300:
+                        raise RasaUnavailable(f"Rasa answered {response.status}: {await response.text()}")
+                    return await response.json()
+        except aiohttp.ClientError as exc:
+            raise RasaUnavailable(str(exc)) from exc
+
     async def pause(self, conversation_id: str) -> None:
         await self.append(conversation_id, [{"event": "pause"}])
 

@@ -7,7 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable, Optional, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -71,6 +71,11 @@ _DUMMY_HASH = hash_password("no such agent", salt=b"\0" * 16)
 
 def get_agent(session: Session, login: str) -> Optional[Agent]:
     return session.execute(select(Agent).where(Agent.login == login)).scalar_one_or_none()
+
+
+def list_agents(session: Session) -> List[Agent]:
+    """Every staff login, by login (who a ticket can be assigned to)."""
+    return list(session.execute(select(Agent).order_by(Agent.login)).scalars())
 
 
 def create_agent(session: Session, login: str, display_name: str, role: str, password: str, now: datetime) -> Agent:

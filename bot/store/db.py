@@ -12,7 +12,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -76,6 +76,9 @@ def make_engine(url: Union[str, URL], **kwargs: Any) -> Engine:
             kwargs.setdefault("poolclass", StaticPool)
         else:
             Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            # Pooled (SQLAlchemy 1.4 would open and close a file connection per unit of work: a connect,
+            # its pragmas, and a WAL checkpoint on close, three times what the work itself costs).
+            kwargs.setdefault("poolclass", QueuePool)
         engine = create_engine(parsed, future=True, hide_parameters=True, connect_args=connect_args, **kwargs)
         _prepare_sqlite(engine, memory)
         return engine

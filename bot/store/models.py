@@ -15,6 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -106,6 +107,11 @@ class Customer(Base):
     __table_args__ = (_one_of("tier", Tier, "tier"),)
 
 
+class TicketSource(str, Enum):
+    BOT = "bot"  # filed by the customer through the assistant
+    HOTLINE_12386 = "12386"  # forwarded by the regulator's 12386 hotline, registered by staff
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
 
@@ -128,12 +134,18 @@ class Ticket(Base):
     idempotency_key: Mapped[str] = Column(String(128), nullable=False, unique=True)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    # What the SLA clocks read (bot.services.ticket_sla): sla_due_at is the first-response deadline.
+    source: Mapped[str] = Column(String(8), nullable=False, default=TicketSource.BOT.value,
+                                 server_default=TicketSource.BOT.value)
+    first_response_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    last_update_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    resolved_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
 
     events: Mapped[List["TicketEvent"]] = relationship(
         "TicketEvent", back_populates="ticket", order_by="(TicketEvent.at, TicketEvent.id)"
     )
 
-    __table_args__ = (_one_of("status", TicketStatus, "status"),)
+    __table_args__ = (_one_of("status", TicketStatus, "status"), _one_of("source", TicketSource, "source"))
 
 
 class TicketEvent(Base):
@@ -262,17 +274,32 @@ class Agent(Base):
     __table_args__ = (_one_of("role", AgentRole, "role"),)
 
 
+class InboundStatus(str, Enum):
+    PENDING = "pending"  # admitted, its reply not yet in the outbox
+    DONE = "done"
+
+
 class SmsInbound(Base):
-    """Gateway message ids already processed: gateways redeliver on timeouts."""
+    """Every gateway message id seen (gateways redeliver on timeouts), and the messages whose turn
+    has not yet queued its reply: a server that dies mid-turn leaves them `pending` for another."""
 
     __tablename__ = "sms_inbound"
 
     msg_id: Mapped[str] = Column(String(128), primary_key=True)
     phone: Mapped[str] = Column(String(20), nullable=False)
     received_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    # Rows from before migration 0006 were all handled (or lost): they are `done`.
+    status: Mapped[str] = Column(String(16), nullable=False, server_default=InboundStatus.DONE.value)
+    text: Mapped[Optional[str]] = Column(Text, nullable=True)  # kept only while pending, to run the turn again
+    attempts: Mapped[int] = Column(Integer, nullable=False, server_default="0")  # turns started
+    lease_until: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)  # a server is on it until then
 
-    # The SMS channel's per-number rate limit counts a number's messages within a recent window.
-    __table_args__ = (Index("ix_sms_inbound_phone_received_at", "phone", "received_at"),)
+    __table_args__ = (
+        _one_of("status", InboundStatus, "status"),
+        # The SMS channel's per-number rate limit counts a number's messages within a recent window.
+        Index("ix_sms_inbound_phone_received_at", "phone", "received_at"),
+        Index("ix_sms_inbound_status_lease_until", "status", "lease_until"),
+    )
 
 
 class SmsOutbox(Base):
@@ -357,3 +384,95 @@ class AuditEntry(Base):
     action: Mapped[str] = Column(String(48), nullable=False)
     target: Mapped[Optional[str]] = Column(String(128), nullable=True)
     detail: Mapped[Optional[str]] = Column(Text, nullable=True)  # masked
+
+
+class InboxConversation(Base):
+    """One row per conversation, kept current from Rasa's event broker (bot/services/inbox.py).
+
+    The panel's inbox and the supervisor's figures read this projection, never Rasa's own tables.
+    Texts are masked before they arrive (the tracker store scrubs what it streams) and again here.
+    """
+
+    __tablename__ = "inbox_conversations"
+
+    conversation_id: Mapped[str] = Column(String(128), primary_key=True)
+    channel: Mapped[str] = Column(String(16), nullable=False)
+    customer_id: Mapped[Optional[str]] = Column(String(16), nullable=True, index=True)
+    started_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    last_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, index=True)
+    last_customer_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    last_text: Mapped[str] = Column(String(200), nullable=False, default="")
+    last_intent: Mapped[Optional[str]] = Column(String(64), nullable=True)
+    last_confidence: Mapped[Optional[float]] = Column(Float, nullable=True)
+    customer_turns: Mapped[int] = Column(Integer, nullable=False, default=0)
+    fallbacks: Mapped[int] = Column(Integer, nullable=False, default=0)
+    low_confidence_turns: Mapped[int] = Column(Integer, nullable=False, default=0)
+    # Rasa's pause/resume: a human holds the conversation.
+    paused: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    ended_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    csat_asked_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_inbox_conversations_channel_last_at", "channel", "last_at"),)
+
+
+class IntentCount(Base):
+    """Customer messages per day and recognised intent (the supervisor's top intents)."""
+
+    __tablename__ = "intent_counts"
+
+    day: Mapped[date] = Column(Date, primary_key=True)
+    intent: Mapped[str] = Column(String(64), primary_key=True)
+    count: Mapped[int] = Column(Integer, nullable=False, default=0)
+
+
+class FeedCursor(Base):
+    """How far the inbox has read an event source that is read by position (Rasa's SQL broker)."""
+
+    __tablename__ = "feed_cursors"
+
+    source: Mapped[str] = Column(String(255), primary_key=True)
+    position: Mapped[int] = Column(Integer, nullable=False)
+
+
+class CsatRating(Base):
+    """The customer's 1–5 rating, asked when the conversation ends; one per conversation."""
+
+    __tablename__ = "csat_ratings"
+
+    conversation_id: Mapped[str] = Column(String(128), primary_key=True)
+    score: Mapped[int] = Column(Integer, nullable=False)
+    channel: Mapped[str] = Column(String(16), nullable=False)
+    rated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, index=True)
+
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score"),)
+
+
+class AssistEvent(str, Enum):
+    DISPLAYED = "displayed"  # the assist card showed the suggestion
+    USED = "used"  # the agent inserted it into the reply box
+    EDITED = "edited"  # the reply the agent sent differed from it
+
+
+class AssistFeedback(Base):
+    """What became of each reply suggestion of the agent desk's assist card (bot/services/assist.py).
+
+    `assist_id` names one showing of the card; a suggestion's events are recorded once per showing.
+    No text is kept: the suggestion is known by its id (`article:<id>` / `canned:<id>`), and what the
+    agent actually sent may hold the customer's personal data.
+    """
+
+    __tablename__ = "assist_feedback"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    assist_id: Mapped[str] = Column(String(32), nullable=False)
+    suggestion_id: Mapped[str] = Column(String(80), nullable=False)
+    event: Mapped[str] = Column(String(16), nullable=False)
+    agent: Mapped[str] = Column(String(64), ForeignKey("agents.login"), nullable=False)
+    conversation_id: Mapped[Optional[str]] = Column(String(128), nullable=True)
+    at: Mapped[datetime] = Column(UTCDateTime, nullable=False, index=True)
+
+    __table_args__ = (
+        _one_of("event", AssistEvent, "event"),
+        Index("uq_assist_feedback_assist_id_suggestion_id_event", "assist_id", "suggestion_id", "event", unique=True),
+        Index("ix_assist_feedback_suggestion_id_event", "suggestion_id", "event"),
+    )

@@ -1,29 +1,34 @@
-"""SMS persistence: inbound de-duplication, the outbox with retries, opt-outs, and the numbers
-behind the conversations' pseudonyms.
+"""SMS persistence: inbound messages (de-duplication, and their turns kept until answered), the
+outbox with retries, opt-outs, and the numbers behind the conversations' pseudonyms.
 
-Gateways redeliver a message when our webhook answers late, so each gateway msg_id is processed
-once. Outgoing messages go through the outbox: a sender claims due rows (a lease protects a row
-while it is in flight), then marks them sent or failed; failures are retried with exponential
-backoff until `max_attempts`, then stay `failed` for an operator.
+Gateways redeliver a message when our webhook answers late, so each gateway msg_id is answered
+once. The webhook acknowledges before the turn runs, so a message with a turn to run stays `pending`
+(with its text, and a lease held by the server running it) until `finish_inbound` commits with its
+reply; a pending message whose lease ran out is claimed again (`claim_redelivered`,
+`claim_stale_inbound`). Outgoing messages go through the outbox: a sender claims due rows (a lease
+protects a row while it is in flight), then marks them sent or failed; failures are retried with
+exponential backoff until `max_attempts`, then stay `failed` for an operator.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import List, Optional
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.common.privacy import mask_text
-from bot.store.models import SmsInbound, SmsOptOut, SmsOutbox, SmsSender, SmsStatus
+from bot.store.models import InboundStatus, SmsInbound, SmsOptOut, SmsOutbox, SmsSender, SmsStatus
 from bot.common.phones import normalize_phone
 
 DEFAULT_LEASE = timedelta(minutes=2)
 DEFAULT_BASE_DELAY = timedelta(seconds=30)
 DEFAULT_MAX_DELAY = timedelta(hours=1)
 DEFAULT_MAX_ATTEMPTS = 6
+# How long an inbound turn is a server's before another may take it over (renewed while it runs).
+DEFAULT_TURN_LEASE = timedelta(seconds=30)
 
 
 class OutboxMessageNotFound(LookupError):
@@ -49,10 +54,83 @@ def _insert_ignoring_duplicates(session: Session, table, values: dict) -> bool: 
     return session.execute(stmt).rowcount == 1
 
 
-def record_inbound(session: Session, msg_id: str, phone: str, now: datetime) -> bool:
-    """True the first time this gateway message id is seen, False for a redelivery."""
+def record_inbound(
+    session: Session, msg_id: str, phone: str, now: datetime, *, text: Optional[str] = None,
+    lease: timedelta = DEFAULT_TURN_LEASE,
+) -> bool:
+    """True the first time this gateway message id is seen, False for a redelivery.
+
+    With `text` the message has a turn to run: it is `pending`, leased to the caller for `lease`,
+    until `finish_inbound`. Without, there is nothing more to do with it: `done`.
+    """
     values = {"msg_id": msg_id, "phone": _phone(phone), "received_at": now}
+    if text is None:
+        values.update(status=InboundStatus.DONE.value, attempts=0)
+    else:
+        values.update(status=InboundStatus.PENDING.value, text=text, attempts=1, lease_until=now + lease)
     return _insert_ignoring_duplicates(session, SmsInbound.__table__, values)
+
+
+def _claim_inbound(session: Session, msg_id: str, now: datetime, lease: timedelta) -> Optional[SmsInbound]:
+    """Takes over a pending message whose lease has run out; None if it is done or still leased.
+    One conditional UPDATE, so of several servers (or redeliveries) at most one gets it."""
+    claimed = session.execute(
+        update(SmsInbound)
+        .where(SmsInbound.msg_id == msg_id, SmsInbound.status == InboundStatus.PENDING.value,
+               or_(SmsInbound.lease_until.is_(None), SmsInbound.lease_until <= now))
+        .values(attempts=SmsInbound.attempts + 1, lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not claimed:
+        return None
+    row = session.get(SmsInbound, msg_id, populate_existing=True)
+    assert row is not None
+    return row
+
+
+def claim_redelivered(session: Session, msg_id: str, now: datetime, lease: timedelta = DEFAULT_TURN_LEASE) -> Optional[SmsInbound]:
+    """A redelivered message id: the row to run again if its turn never finished and nobody holds it."""
+    return _claim_inbound(session, msg_id, now, lease)
+
+
+def claim_stale_inbound(
+    session: Session, now: datetime, *, limit: int = 20, lease: timedelta = DEFAULT_TURN_LEASE
+) -> List[SmsInbound]:
+    """Pending messages whose server stopped renewing their lease, oldest first, each claimed for
+    `lease` and counted as one more attempt."""
+    candidates = session.execute(
+        select(SmsInbound.msg_id)
+        .where(SmsInbound.status == InboundStatus.PENDING.value,
+               or_(SmsInbound.lease_until.is_(None), SmsInbound.lease_until <= now))
+        .order_by(SmsInbound.received_at, SmsInbound.msg_id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).scalars().all()
+    claimed = (_claim_inbound(session, msg_id, now, lease) for msg_id in candidates)
+    return [row for row in claimed if row is not None]
+
+
+def renew_inbound_leases(session: Session, msg_ids: List[str], until: datetime) -> int:
+    """The server running these turns is alive: keeps other servers off them until `until`."""
+    if not msg_ids:
+        return 0
+    return session.execute(
+        update(SmsInbound)
+        .where(SmsInbound.msg_id.in_(msg_ids), SmsInbound.status == InboundStatus.PENDING.value)
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def finish_inbound(session: Session, msg_id: str) -> bool:
+    """Marks a message answered (its text is no longer needed); True only for the call that did it,
+    so a turn that ran twice (a server too slow to renew its lease) queues one reply."""
+    return session.execute(
+        update(SmsInbound)
+        .where(SmsInbound.msg_id == msg_id, SmsInbound.status == InboundStatus.PENDING.value)
+        .values(status=InboundStatus.DONE.value, text=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
 
 
 def enqueue(session: Session, to_phone: str, text: str, now: datetime, *, ref: Optional[str] = None) -> SmsOutbox:

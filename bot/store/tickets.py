@@ -11,6 +11,11 @@ Status machine (DESIGN: open → in_progress → resolved → closed, reopened a
 Everything else, including staying in the same status, raises IllegalTransition. Every change
 (creation, status, assignment, note) appends one TicketEvent; events are never updated or deleted.
 Free text is masked (bot.common.privacy) before it is stored, whatever the caller already did.
+
+The moments the SLA clocks read (bot.services.ticket_sla) are kept on the ticket as they happen:
+`first_response_at` — the first staff move out of `open`; `last_update_at` — the last staff status
+change or note (assignment is routing, not an update); `resolved_at` — the move to `resolved`,
+cleared when the ticket is reopened and kept when it is closed.
 """
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ from sqlalchemy.orm import Session
 from bot.common.privacy import mask_phone, mask_text
 from bot.common.clock import business_day
 from bot.store.ids import TICKET_PREFIX, next_id
-from bot.store.models import Ticket, TicketEvent, TicketStatus
+from bot.store.models import Ticket, TicketEvent, TicketSource, TicketStatus
 from bot.common.phones import normalize_phone
 
 S = TicketStatus
@@ -72,6 +77,7 @@ class TicketDraft:
     transcript: str = ""
     customer_id: Optional[str] = None
     contact_phone: Optional[str] = None  # only for the call-back; shown masked elsewhere
+    source: str = TicketSource.BOT.value
 
 
 def normalize_ticket_id(ticket_id: str) -> str:
@@ -101,6 +107,7 @@ def create_ticket(session: Session, draft: TicketDraft, now: datetime, actor: st
         description_masked=mask_text(draft.description),
         transcript_masked=mask_text(draft.transcript),
         status=TicketStatus.OPEN.value,
+        source=TicketSource(draft.source).value,
         conversation_id=draft.conversation_id,
         idempotency_key=draft.idempotency_key,
         created_at=now,
@@ -150,8 +157,14 @@ def transition(
             detail=mask_text(note) if note else None,
         )
     )
+    if ticket.status == TicketStatus.OPEN.value and ticket.first_response_at is None:
+        ticket.first_response_at = now
+    if target is TicketStatus.RESOLVED:
+        ticket.resolved_at = now
+    elif target is TicketStatus.REOPENED:
+        ticket.resolved_at = None
     ticket.status = target.value
-    ticket.updated_at = now
+    ticket.updated_at = ticket.last_update_at = now
     return ticket
 
 
@@ -178,7 +191,7 @@ def add_note(session: Session, ticket_id: str, actor: str, now: datetime, text: 
     ticket = _require(session, ticket_id)
     note = TicketEvent(ticket=ticket, at=now, actor=actor, kind="note", detail=mask_text(text))
     session.add(note)
-    ticket.updated_at = now
+    ticket.updated_at = ticket.last_update_at = now
     return note
 
 
@@ -206,17 +219,62 @@ def get_ticket_for_owner(
     return None
 
 
-def list_tickets(
-    session: Session, statuses: Optional[Sequence[str]] = None, assignee: Optional[str] = None, limit: int = 100
-) -> List[Ticket]:
-    """Tickets for the agent panel, most urgent deadline first."""
-    stmt = select(Ticket)
+UNASSIGNED = ""  # as `assignee`: tickets nobody holds
+
+
+def _filtered(stmt, statuses: Optional[Sequence[str]], assignee: Optional[str], source: Optional[str],  # type: ignore[no-untyped-def]
+              category: Optional[str]):
     if statuses:
         stmt = stmt.where(Ticket.status.in_([TicketStatus(s).value for s in statuses]))
-    if assignee is not None:
+    if assignee == UNASSIGNED:
+        stmt = stmt.where(Ticket.assignee.is_(None))
+    elif assignee is not None:
         stmt = stmt.where(Ticket.assignee == assignee)
-    stmt = stmt.order_by(Ticket.sla_due_at, Ticket.id).limit(limit)
-    return list(session.execute(stmt).scalars())
+    if source is not None:
+        stmt = stmt.where(Ticket.source == TicketSource(source).value)
+    if category is not None:
+        stmt = stmt.where(Ticket.category == category)
+    return stmt
+
+
+def list_tickets(
+    session: Session, statuses: Optional[Sequence[str]] = None, assignee: Optional[str] = None,
+    limit: Optional[int] = 100,
+    *, source: Optional[str] = None, category: Optional[str] = None, recent_first: bool = False,
+) -> List[Ticket]:
+    """Tickets for the agent panel, earliest first-response deadline first (or last changed first)."""
+    stmt = _filtered(select(Ticket), statuses, assignee, source, category)
+    order = (Ticket.updated_at.desc(), Ticket.id) if recent_first else (Ticket.sla_due_at, Ticket.id)
+    stmt = stmt.order_by(*order)
+    return list(session.execute(stmt if limit is None else stmt.limit(limit)).scalars())
+
+
+@dataclass(frozen=True)
+class ClockMoments:
+    """Just what the SLA clocks read, so that a whole queue can be weighed without loading full rows."""
+
+    id: str
+    source: str
+    created_at: datetime
+    sla_due_at: datetime
+    first_response_at: Optional[datetime]
+    last_update_at: Optional[datetime]
+    resolved_at: Optional[datetime]
+
+
+def clock_moments(
+    session: Session, statuses: Optional[Sequence[str]] = None, assignee: Optional[str] = None,
+    *, source: Optional[str] = None, category: Optional[str] = None,
+) -> List[ClockMoments]:
+    stmt = _filtered(select(Ticket.id, Ticket.source, Ticket.created_at, Ticket.sla_due_at, Ticket.first_response_at,
+                            Ticket.last_update_at, Ticket.resolved_at), statuses, assignee, source, category)
+    return [ClockMoments(*row) for row in session.execute(stmt)]
+
+
+def get_tickets(session: Session, ticket_ids: Sequence[str]) -> Dict[str, Ticket]:
+    if not ticket_ids:
+        return {}
+    return {t.id: t for t in session.execute(select(Ticket).where(Ticket.id.in_(list(ticket_ids)))).scalars()}
 
 
 def history(session: Session, ticket_id: str) -> List[TicketEvent]:

@@ -1,5 +1,5 @@
-"""The staff side of the web app: login sessions, CSRF, roles, the handoff queue, the ticket queue
-and the audit log, as JSON under `/api/` (the panel page at `/agent` uses them).
+"""The staff side of the web app: login sessions, CSRF, roles, the handoff queue, the assist card,
+the ticket queue and the audit log, as JSON under `/api/` (the panel page at `/agent` uses them).
 
 Closed by default: every `/api/` route here answers 401 without a live session cookie; every
 state-changing request must also carry the session's CSRF token in `X-CSRF-Token` (403 otherwise);
@@ -12,14 +12,15 @@ import functools
 import hmac
 import json
 import logging
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Awaitable, Callable, Dict, Optional
 
 from aiohttp import web
 
 from bot import runtime
 from bot.common.settings import Settings
-from bot.services import agent_desk, staff, ticket_desk
+from bot.services import agent_desk, assist, staff, ticket_desk
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ COOKIE = "panel_session"
 CSRF_HEADER = "X-CSRF-Token"
 MAX_BODY = 16 * 1024
 # Routes under /api/ that belong to the customer web chat, not to staff (demo mode only).
-CUSTOMER_ROUTES = frozenset({"/api/demo-customers", "/api/demo-login"})
+CUSTOMER_ROUTES = frozenset({"/api/demo-customers", "/api/demo-login", "/api/csat"})
 PUBLIC_ROUTES = frozenset({"/api/login"}) | CUSTOMER_ROUTES
 STAFF_KEY = "staff_login"
 SETTINGS = web.AppKey("panel_settings", Settings)
@@ -36,8 +37,10 @@ RASA = web.AppKey("panel_rasa", Callable)
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)  # money and rates stay exact
     raise TypeError(type(value).__name__)
 
 
@@ -200,11 +203,68 @@ async def handoff_release(request: web.Request) -> web.Response:
 
 
 async def ticket_queue(request: web.Request) -> web.Response:
-    statuses = [s for s in request.query.get("status", "").split(",") if s] or None
+    """Filters: status (comma-separated), source, category, assignee (a login, `me` or `none`), sla
+    (`overdue`: a clock past due; `warning`: about to escalate)."""
+    query = request.query
+    statuses = [s for s in query.get("status", "").split(",") if s] or None
+    assignee = query.get("assignee") or None
+    if assignee == "me":
+        assignee = request[STAFF_KEY].member.login
+    elif assignee == "none":
+        assignee = ticket_desk.UNASSIGNED
     try:
-        return _reply(ticket_desk.queue(request.app[STORE](), statuses))
+        return _reply(ticket_desk.queue(
+            request.app[STORE](), runtime.kb(), statuses, source=query.get("source") or None,
+            category=query.get("category") or None, assignee=assignee, sla=query.get("sla") or None))
     except ValueError:
-        return _error(400, "unknown status")
+        return _error(400, "unknown status, source or sla filter")
+
+
+async def ticket_options(request: web.Request) -> web.Response:
+    return _reply(ticket_desk.options(request.app[STORE](), runtime.kb()))
+
+
+async def ticket_assign(request: web.Request) -> web.Response:
+    """`{"to": login}` or `{"to": null}`: agents take unassigned tickets or let go of their own;
+    supervisors assign to anyone in the agents table."""
+    body = await _body(request)
+    to = body.get("to")
+    if "to" not in body or (to is not None and (not isinstance(to, str) or not to.strip())):
+        return _error(400, "to (a login, or null) is required")
+    try:
+        row = ticket_desk.assign(request.app[STORE](), runtime.kb(), request[STAFF_KEY].member,
+                                 request.match_info["ticket_id"], to.strip() if to else None)
+    except ticket_desk.TicketNotFound:
+        return _error(404, "no such ticket")
+    except ticket_desk.AssignmentRefused as exc:
+        return _error(403, str(exc))
+    except ticket_desk.UnknownAgent:
+        return _error(400, "no such agent")
+    return _reply(row)
+
+
+async def ticket_register(request: web.Request) -> web.Response:
+    """Registers a complaint forwarded by the 12386 hotline (the only source staff file by hand):
+    201 with the ticket, or 200 with the one already registered for this 12386 reference."""
+    body = await _body(request)
+    if body.get("source") != "12386":
+        return _error(400, "source must be 12386: other tickets are filed by the assistant")
+    required = [body.get(name) for name in ("reference", "category", "description")]
+    optional = [body.get(name) for name in ("contact_phone", "customer_id")]
+    if not all(isinstance(v, str) and v.strip() for v in required) or not all(
+            v is None or isinstance(v, str) for v in optional):
+        return _error(400, "reference, category and description are required text")
+    reference, category, description = (v.strip() for v in required)
+    if len(description) > 2000:
+        return _error(400, "description: at most 2000 characters")
+    phone, customer = ((v or "").strip() or None for v in optional)
+    try:
+        row, created = ticket_desk.register_12386(
+            request.app[STORE](), runtime.kb(), request[STAFF_KEY].member.login,
+            ticket_desk.ForwardedComplaint(reference, category, description, phone, customer))
+    except ticket_desk.InvalidForwarded as exc:
+        return _error(400, str(exc))
+    return _reply(row, 201 if created else 200)
 
 
 async def ticket_history(request: web.Request) -> web.Response:
@@ -217,7 +277,7 @@ async def ticket_transition(request: web.Request) -> web.Response:
     if not isinstance(to_status, str) or (reason is not None and not isinstance(reason, str)):
         return _error(400, "to (a status) is required; note is optional text")
     try:
-        row = ticket_desk.move(request.app[STORE](), request[STAFF_KEY].member.login,
+        row = ticket_desk.move(request.app[STORE](), runtime.kb(), request[STAFF_KEY].member.login,
                                request.match_info["ticket_id"], to_status, reason)
     except ticket_desk.TicketNotFound:
         return _error(404, "no such ticket")
@@ -238,6 +298,57 @@ async def ticket_note(request: web.Request) -> web.Response:
     except ticket_desk.TicketNotFound:
         return _error(404, "no such ticket")
     return _reply({"status": "noted"}, 201)
+
+
+async def assist_card(request: web.Request) -> web.Response:
+    """The assist card for pasted text (`text`) or the conversation the agent holds (`conversation_id`)."""
+    body = await _body(request)
+    text, conversation = body.get("text"), body.get("conversation_id")
+    if conversation is not None and (not isinstance(conversation, str) or not conversation.strip()):
+        return _error(400, "conversation_id must be a conversation's id")
+    if text is not None and (not isinstance(text, str) or not text.strip() or len(text) > assist.MAX_TEXT):
+        return _error(400, f"text (1 to {assist.MAX_TEXT} characters) is required")
+    if text is None and conversation is None:
+        return _error(400, "text or conversation_id is required")
+    login, store, rasa = request[STAFF_KEY].member.login, request.app[STORE](), request.app[RASA]()
+    try:
+        if text is not None:
+            found = await assist.assist_text(store, runtime.kb(), rasa, login, text, conversation_id=conversation)
+        else:
+            found = await assist.assist_conversation(store, runtime.kb(), rasa, login, conversation)
+    except assist.NotYourConversation:
+        return _error(403, "this conversation is not yours")
+    except assist.NothingToRead:
+        return _error(404, "the customer has not written yet")
+    except agent_desk.RasaUnavailable:
+        log.exception("assist: the NLU could not be reached")
+        return _error(503, "the assistant cannot read the message right now")
+    return _reply(found)
+
+
+async def assist_feedback(request: web.Request) -> web.Response:
+    body = await _body(request)
+    assist_id, suggestion, event = body.get("assist_id"), body.get("suggestion_id"), body.get("event")
+    if (not isinstance(assist_id, str) or not isinstance(suggestion, str) or len(assist_id) > 32
+            or len(suggestion) > 80 or event not in assist.FEEDBACK_EVENTS):
+        return _error(400, "assist_id, suggestion_id and event (used or edited) are required")
+    try:
+        recorded = assist.record_feedback(request.app[STORE](), request[STAFF_KEY].member.login, assist_id,
+                                          suggestion, event)
+    except assist.UnknownSuggestion:
+        return _error(404, "no such suggestion was shown to you")
+    return _reply({"recorded": recorded})
+
+
+async def assist_fees(request: web.Request) -> web.Response:
+    body = await _body(request)
+    try:
+        quote = assist.quote_fees(runtime.kb(), side=body.get("side"), price=body.get("price"),
+                                  quantity=body.get("quantity"), market=body.get("market", "sh"),
+                                  rate_per_ten_thousand=body.get("rate_per_ten_thousand"))
+    except ValueError as exc:
+        return _error(400, str(exc))
+    return _reply(quote)
 
 
 @supervisors_only
@@ -261,7 +372,13 @@ def install(app: web.Application, settings: Settings, store: Optional[Callable] 
     app.router.add_post("/api/handoffs/{handoff_id}/reply", handoff_reply)
     app.router.add_post("/api/handoffs/{handoff_id}/release", handoff_release)
     app.router.add_get("/api/tickets", ticket_queue)
+    app.router.add_post("/api/tickets", ticket_register)
+    app.router.add_get("/api/ticket-options", ticket_options)
+    app.router.add_post("/api/tickets/{ticket_id}/assign", ticket_assign)
     app.router.add_get("/api/tickets/{ticket_id}/history", ticket_history)
     app.router.add_post("/api/tickets/{ticket_id}/transition", ticket_transition)
     app.router.add_post("/api/tickets/{ticket_id}/notes", ticket_note)
     app.router.add_get("/api/audit", audit_log)
+    app.router.add_post("/api/assist", assist_card)
+    app.router.add_post("/api/assist/feedback", assist_feedback)
+    app.router.add_post("/api/assist/fees", assist_fees)

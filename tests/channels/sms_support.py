@@ -210,6 +210,19 @@ class SmsServer:
             await server.after_stop()
             Sanic._app_registry.pop(self._app.name, None)
 
+    async def crash(self) -> None:
+        """Stops as a killed process does: turns in progress end where they are, nothing is released
+        or marked, and the webhook stops answering. (tests/channels/test_sms_durable.py also kills a
+        real process.)"""
+        channel = self.channel
+        running = [task for task in (channel._sweeper, *channel._tasks) if task is not None]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        channel._sweeper = None
+        channel._in_flight.clear()
+        await self.stop()
+
     async def post_raw(self, raw: bytes, signature: Optional[str]) -> aiohttp.ClientResponse:
         headers = {"Content-Type": "application/json"}
         if signature is not None:

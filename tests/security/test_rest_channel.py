@@ -10,7 +10,7 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from bot.channels.rest import MAX_SENDER_LENGTH, TrustedRestInput
+from bot.channels.rest import MAX_MESSAGE_LENGTH, MAX_SENDER_LENGTH, TrustedRestInput
 from bot.common import settings as settings_module
 from bot.devtools.inprocess import free_port
 
@@ -97,5 +97,26 @@ async def test_sender_ids_are_bounded_at_the_edge(served, monkeypatch):
         assert await post(url, {"sender": "crm\n3", "message": "你好"}) == 400
         assert await post(url, {"sender": longest, "message": "你好"}) == 200
         assert [m.sender_id for m in received] == [longest]
+    finally:
+        settings_module.get_settings.cache_clear()
+
+
+async def test_a_body_rasa_could_not_take_is_refused_before_it_reaches_the_bot(served, monkeypatch):
+    url, received = served
+    configure(monkeypatch, BOT_DEMO_MODE="1")
+    try:
+        async with aiohttp.ClientSession() as http:
+            for raw in (b"", b"[]", b'"hi"', b"null", b'{"sender": "crm-4", "message": '):
+                async with http.post(url, data=raw, headers={"Content-Type": "application/json"}) as answer:
+                    assert answer.status == 400, raw
+        assert await post(url, {"message": "你好"}) == 400  # no sender: Rasa would file it under "default"
+        assert await post(url, {"sender": "crm-4", "message": 42}) == 400
+        assert await post(url, {"sender": "crm-4"}) == 400
+        assert await post(url, {"sender": "crm-4", "message": "你好", "metadata": ["x"]}) == 400
+        assert await post(url, {"sender": "crm-4", "message": "长" * (MAX_MESSAGE_LENGTH + 1)}) == 413
+        assert received == []
+        # Control characters and lone surrogates never reach the bot or the stores.
+        assert await post(url, {"sender": "crm-4", "message": "你\x00好\ud800"}) == 200
+        assert [m.text for m in received] == ["你好\ufffd"]
     finally:
         settings_module.get_settings.cache_clear()

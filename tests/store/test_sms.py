@@ -64,3 +64,35 @@ def test_opt_out_is_recorded_once_and_can_be_cleared(session, now) -> None:  # t
     assert sms.clear_opt_out(session, "13912345678") is True
     assert sms.is_opted_out(session, "13912345678") is False
     assert sms.clear_opt_out(session, "13912345678") is False
+
+
+def test_an_inbound_turn_is_pending_until_finished_and_taken_over_only_when_its_lease_ends(session, now) -> None:  # type: ignore[no-untyped-def]
+    from bot.store.models import SmsInbound
+
+    lease = timedelta(seconds=30)
+    assert sms.record_inbound(session, "gw-1", "13912345678", now, text="你好", lease=lease) is True
+    assert sms.record_inbound(session, "gw-2", "13912345678", now) is True  # no turn to run: done at once
+    session.commit()
+    # Leased to the server running it: neither a redelivery nor a sweep takes it.
+    assert sms.claim_redelivered(session, "gw-1", now + timedelta(seconds=29), lease) is None
+    assert sms.claim_stale_inbound(session, now + timedelta(seconds=29), lease=lease) == []
+    # That server is alive and renews; later it stops renewing (it died).
+    assert sms.renew_inbound_leases(session, ["gw-1", "gw-2"], now + timedelta(seconds=60)) == 1
+    session.commit()
+    assert sms.claim_stale_inbound(session, now + timedelta(seconds=59), lease=lease) == []
+    later = now + timedelta(seconds=60)
+    [row] = sms.claim_stale_inbound(session, later, lease=lease)
+    assert (row.msg_id, row.text, row.attempts, row.lease_until) == ("gw-1", "你好", 2, later + lease)
+    session.commit()
+    assert sms.claim_redelivered(session, "gw-1", later, lease) is None  # one claimant only
+    # A redelivery after that lease too takes it over, as a third attempt.
+    assert sms.claim_redelivered(session, "gw-1", later + lease, lease).attempts == 3
+    assert sms.finish_inbound(session, "gw-1") is True
+    assert sms.finish_inbound(session, "gw-1") is False  # a second run of the turn queues nothing
+    session.commit()
+    far = later + timedelta(days=1)
+    assert sms.claim_redelivered(session, "gw-1", far, lease) is None
+    assert sms.claim_redelivered(session, "gw-2", far, lease) is None
+    assert sms.claim_stale_inbound(session, far, lease=lease) == []
+    done = session.get(SmsInbound, "gw-1", populate_existing=True)
+    assert (done.status, done.text, done.lease_until) == ("done", None, None)

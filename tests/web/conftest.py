@@ -88,7 +88,8 @@ class LoopThread:
 class WebApp:
     """`bot.web.app.create_app` served on a loopback port in its own loop thread."""
 
-    def __init__(self, rasa_socket_url: str, store_url: Optional[str] = None) -> None:
+    def __init__(self, rasa_socket_url: str, store_url: Optional[str] = None,
+                 event_source: Optional[str] = None) -> None:
         from aiohttp import web
 
         from bot.common.settings import Settings
@@ -98,6 +99,8 @@ class WebApp:
         self.settings = dataclasses.replace(
             Settings(), identity_secret=SECRET, rasa_socket_url=rasa_socket_url, demo_login=True,
             rasa_url=rasa_socket_url, rasa_token=RASA_API_SECRET,
+            # The inbox reads the stack's own event broker, never the project's var/events.db.
+            inbox_feed=event_source is not None, event_source=event_source or "",
         )
         # The agent desk works on the bot's store (the customer chat itself needs none).
         self.store = init_store(store_url) if store_url else None
@@ -272,10 +275,12 @@ class FullStack:
         env["ACTION_SERVER_PORT"] = str(action_port)
         credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
         (workdir / "credentials.yml").write_text(yaml.safe_dump(credentials, allow_unicode=True), encoding="utf-8")
-        (workdir / "endpoints.yml").write_text(
-            yaml.safe_dump({"action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook",
-                                                "headers": {ACTION_TOKEN_HEADER: ACTION_TOKEN}}}), encoding="utf-8"
-        )
+        # The tracker store and event broker of endpoints.yml, with the broker's file in the workdir.
+        endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+        endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{action_port}/webhook",
+                                        "headers": {ACTION_TOKEN_HEADER: ACTION_TOKEN}}
+        endpoints["event_broker"]["db"] = str(workdir / "events.db")
+        (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints), encoding="utf-8")
         try:
             actions = self._start(
                 "actions",
@@ -298,7 +303,8 @@ class FullStack:
             # Rasa listens only once the model is loaded.
             wait_for_http(f"http://127.0.0.1:{rasa_port}/", RASA_START_TIMEOUT, rasa, workdir / "rasa.log")
             self.store_url = env["DATABASE_URL"]
-            self.web = WebApp(f"http://127.0.0.1:{rasa_port}", self.store_url)
+            self.web = WebApp(f"http://127.0.0.1:{rasa_port}", self.store_url,
+                              event_source=f"sqlite:///{workdir / 'events.db'}")
         except BaseException:
             self.close()
             raise

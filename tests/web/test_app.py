@@ -112,7 +112,14 @@ def test_vendored_socket_io_client_keeps_its_license_header() -> None:
     assert (STATIC_DIR / "vendor" / "socket.io.LICENSE").is_file()
 
 
-@pytest.mark.parametrize("page_script", ["chat.js", "agent.js"])
+OUR_SCRIPTS = sorted(p.name for p in STATIC_DIR.glob("*.js"))  # not vendor/: third-party, unmodified
+
+
+def test_every_page_script_is_checked() -> None:
+    assert {"chat.js", "agent.js", "agent-inbox.js", "agent-dashboard.js"} <= set(OUR_SCRIPTS)
+
+
+@pytest.mark.parametrize("page_script", OUR_SCRIPTS)
 def test_page_script_never_writes_html_from_text(page_script: str) -> None:
     script = (STATIC_DIR / page_script).read_text(encoding="utf-8")
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):

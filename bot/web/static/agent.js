@@ -5,8 +5,6 @@
 (function () {
   const STATUS = { open: "待处理", in_progress: "处理中", resolved: "已解决", closed: "已关闭", reopened: "重新打开",
     waiting: "排队中", assigned: "已接入" };
-  const NEXT = { open: ["in_progress", "resolved"], in_progress: ["resolved"], resolved: ["closed", "reopened"],
-    closed: ["reopened"], reopened: ["in_progress", "resolved"] };
   const TIER = { normal: "普通", silver: "银卡", gold: "金卡", platinum: "白金卡" };
   const REFRESH_MS = 3000;
   let csrf = null;
@@ -57,8 +55,15 @@
     timer = setInterval(refresh, REFRESH_MS);
   }
 
+  // Feature scripts (agent-*.js, loaded after this one) plug in through window.Desk: they are
+  // refreshed with the desk and told which conversation the agent has open.
+  const refreshers = [];
+  const conversationListeners = [];
+  const sentListeners = []; // told the text of each reply that reached the customer
+
   async function refresh() {
-    await Promise.all([loadQueue(), loadTickets(), $("audit-card").hidden ? null : loadAudit()]);
+    await Promise.all([loadQueue(), $("audit-card").hidden ? null : loadAudit(),
+      ...refreshers.map((fn) => fn())]);
   }
 
   async function loadQueue() {
@@ -83,6 +88,7 @@
 
   async function openConversation(handoffId, conversationId) {
     current = { handoff_id: handoffId, conversation_id: conversationId };
+    for (const fn of conversationListeners) fn(current);
     $("current").hidden = false;
     $("current-id").textContent = conversationId;
     $("flags").hidden = true; $("reply-note").textContent = "";
@@ -118,6 +124,7 @@
       return;
     }
     $("reply-note").textContent = ok ? "已发送" : (data.error || "发送失败");
+    if (ok) for (const fn of sentListeners) fn(body.text);
     if (ok) { $("reply-text").value = ""; $("override-reason").value = ""; $("flags").hidden = true; }
   });
 
@@ -129,31 +136,6 @@
     if (ok) { current = null; $("current").hidden = true; }
     loadQueue();
   });
-
-  async function loadTickets() {
-    const filter = $("ticket-filter").value;
-    const { ok, data } = await api("GET", "/api/tickets" + (filter ? `?status=${encodeURIComponent(filter)}` : ""));
-    if (!ok) return;
-    const body = $("tickets");
-    body.replaceChildren();
-    for (const t of data) {
-      const row = document.createElement("tr");
-      row.dataset.ticket = t.id;
-      if (t.overdue) row.className = "overdue";
-      cell(row, t.id); cell(row, t.category); cell(row, t.priority); cell(row, STATUS[t.status] || t.status);
-      cell(row, when(t.sla_due_at) + (t.overdue ? "（已超时）" : ""), "due");
-      cell(row, t.summary, "summary");
-      const actions = cell(row, "");
-      for (const target of NEXT[t.status] || []) {
-        const button = document.createElement("button");
-        button.type = "button"; button.className = "btn"; button.textContent = STATUS[target];
-        button.dataset.to = target;
-        button.addEventListener("click", () => move(t.id, target));
-        actions.appendChild(button);
-      }
-      body.appendChild(row);
-    }
-  }
 
   async function loadAudit() {
     const { ok, data } = await api("GET", "/api/audit");
@@ -167,12 +149,6 @@
     }
   }
 
-  async function move(ticketId, target) {
-    const { ok, data } = await api("POST", `/api/tickets/${encodeURIComponent(ticketId)}/transition`, { to: target });
-    $("ticket-note").textContent = ok ? `${ticketId} → ${STATUS[target]}` : (data.error || "操作失败");
-    loadTickets();
-  }
-
   $("login").addEventListener("submit", async (event) => {
     event.preventDefault();
     const { ok, data } = await api("POST", "/api/login",
@@ -181,7 +157,6 @@
     if (ok) { $("login-error").textContent = ""; showDesk(data); } else { $("login-error").textContent = "工号或密码不正确"; }
   });
   $("logout").addEventListener("click", async () => { await api("POST", "/api/logout"); showLogin(); });
-  $("ticket-filter").addEventListener("change", loadTickets);
   $("take-next").addEventListener("click", async () => {
     const { ok, status, data } = await api("POST", "/api/handoffs/next");
     $("queue-note").textContent = !ok ? (data.error || `失败（${status}）`)
@@ -189,6 +164,15 @@
     if (ok && data.taken) openConversation(data.taken.handoff_id, data.taken.conversation_id);
     loadQueue();
   });
+
+  window.Desk = {
+    api, cell, when, $, STATUS, TIER,
+    me: () => me,
+    current: () => current,
+    onRefresh: (fn) => refreshers.push(fn),
+    onConversation: (fn) => conversationListeners.push(fn),
+    onSent: (fn) => sentListeners.push(fn),
+  };
 
   api("GET", "/api/me").then(({ ok, data }) => (ok ? showDesk(data) : showLogin()));
 })();

@@ -22,6 +22,9 @@
     reconnecting: "连接中断，正在重新连接…",
     noSocket: "聊天组件加载失败，请刷新页面重试。",
     noReply: "客服暂时没有回应，请稍后再试，或点击“转人工”。",
+    csatAsk: "请为本次服务打分（1 分最低，5 分最高）：",
+    csatThanks: "谢谢您的评价！",
+    csatFailed: "评价没有提交成功，请稍后再试。",
     newChat: "已开始新的对话。",
     loginAs: function (login) { return "已登录演示客户 " + login.customer_id + "（" + login.tier + "）"; },
     loggedInNote: function (login) { return "已切换为演示客户 " + login.customer_id + "（" + login.tier + "），开始新的对话。"; },
@@ -162,6 +165,9 @@
       row.textContent = entry.text;
       return row;
     }
+    if (entry.role === "csat") {
+      return renderRating(row, entry);
+    }
     var who = document.createElement("span");
     who.className = "sr-only";
     who.textContent = (entry.role === "user" ? TEXT.you : TEXT.bot) + "：";
@@ -214,6 +220,43 @@
       group.appendChild(item);
     });
     return group;
+  }
+
+  // The rating asked at goodbye: five buttons, sent once in the name of this chat session.
+  function renderRating(row, entry) {
+    row.className = "msg note csat";
+    var label = document.createElement("span");
+    label.textContent = entry.done ? TEXT.csatThanks : TEXT.csatAsk;
+    row.appendChild(label);
+    if (entry.done) { return row; }
+    var group = document.createElement("div");
+    group.className = "quick-replies";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "服务评分");
+    [1, 2, 3, 4, 5].forEach(function (score) {
+      var item = document.createElement("button");
+      item.type = "button";
+      item.className = "btn quick-reply";
+      item.textContent = score + " 分";
+      item.addEventListener("click", function () { rate(entry, score, row); });
+      group.appendChild(item);
+    });
+    row.appendChild(group);
+    return row;
+  }
+
+  function rate(entry, score, row) {
+    fetch("/api/csat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ session_id: state.sessionId, score: score })
+    }).then(function (response) {
+      // 200: recorded or already rated; either way the question is answered.
+      entry.done = response.ok;
+      if (!response.ok) { append({ role: "note", text: TEXT.csatFailed }); return; }
+      saveTranscript();
+      row.replaceWith(renderEntry(entry, false));
+    }).catch(function () { append({ role: "note", text: TEXT.csatFailed }); });
   }
 
   function renderAll() {
@@ -273,6 +316,10 @@
   function onBotUttered(message) {
     if (!message || typeof message !== "object") { return; }
     setTyping(false);
+    if (message.csat && typeof message.csat === "object") {
+      append({ role: "csat", done: false });
+      return;
+    }
     var text = typeof message.text === "string" ? message.text : "";
     var link = null;
     var attachment = message.attachment;
