@@ -83,5 +83,7 @@ class ActionGoodbye(Action):
             log.exception("handoff could not be withdrawn at goodbye")
         dispatcher.utter_message(response="utter_goodbye")
         if context.channel(tracker) == WEB_CHAT:
-            dispatcher.utter_message(json_message={inbox.CSAT_PAYLOAD_KEY: {"scale": 5}})
+            # Rasa's socket.io output emits the custom payload's keys as emit() arguments: the
+            # browser receives what is under "data".
+            dispatcher.utter_message(json_message={"data": {inbox.CSAT_PAYLOAD_KEY: {"scale": 5}}})
         return []

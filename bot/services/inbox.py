@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 from bot.common.clock import business_day
 from bot.store import inbox as inbox_store
 from bot.store.db import Store
-from bot.store.inbox import ConversationUpdate, InboxFilter
+from bot.store.inbox import ConversationUpdate, InboxFilter, UnansweredTurn
 
 __all__ = ["InboxFilter", "InboxRow", "project", "updates_from", "view", "STATUSES", "CHANNELS",
            "LOW_CONFIDENCE", "FALLBACK_INTENT", "CSAT_PAYLOAD_KEY"]
@@ -27,6 +27,10 @@ FALLBACK_ACTION = "action_default_fallback"
 ENDING_ACTION = "action_goodbye"
 # The goodbye on the web chat carries this custom payload: the chat shows the 1–5 rating.
 CSAT_PAYLOAD_KEY = "csat"
+# action_answer_faq (actions/knowledge.py) clears this slot when it does not answer: either the kb has
+# no article that fits (a knowledge gap) or the message asked for advice (refused, not a gap).
+ARTICLE_SLOT = "kb_article"
+ADVICE_REFUSAL = "utter_refuse_advice"
 CHANNELS = {"socketio": "web", "rest": "rest", "sms": "sms"}
 STATUSES = ("bot", "waiting", "with_agent", "ended")
 
@@ -46,7 +50,12 @@ def _at(event: Mapping[str, Any]) -> datetime:
         return datetime.fromtimestamp(0, tz=timezone.utc)
 
 
-def _apply_event(update: ConversationUpdate, event: Mapping[str, Any], at: datetime) -> None:
+def _refused_advice(event: Optional[Mapping[str, Any]]) -> bool:
+    return bool(event) and event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") == ADVICE_REFUSAL
+
+
+def _apply_event(update: ConversationUpdate, event: Mapping[str, Any], at: datetime,
+                 previous: Optional[Mapping[str, Any]] = None) -> None:
     kind = event.get("event")
     if kind == "user":
         intent = ((event.get("parse_data") or {}).get("intent") or {})
@@ -65,6 +74,7 @@ def _apply_event(update: ConversationUpdate, event: Mapping[str, Any], at: datet
         update.ended_at = None
         if name == FALLBACK_INTENT:
             update.fallbacks += 1
+            update.unanswered.append(UnansweredTurn("nlu_fallback", at, update.last_text, name, confidence))
         elif confidence is not None and confidence < LOW_CONFIDENCE:
             update.low_confidence_turns += 1
         if name:
@@ -79,8 +89,17 @@ def _apply_event(update: ConversationUpdate, event: Mapping[str, Any], at: datet
     elif kind == "bot":
         data = event.get("data") or {}
         custom = data.get("custom") if isinstance(data, dict) else None
+        if isinstance(custom, dict) and isinstance(custom.get("data"), dict):
+            custom = custom["data"]  # the socket.io form of a custom payload (actions/handoff.py)
         if isinstance(custom, dict) and CSAT_PAYLOAD_KEY in custom:
             update.csat_asked_at = at
+    elif kind == "slot" and event.get("name") == ARTICLE_SLOT and event.get("value") is None:
+        # The slot follows the action's reply: a refusal just before it means no gap.
+        if not _refused_advice(previous):
+            in_batch = update.last_customer_at is not None
+            update.unanswered.append(UnansweredTurn(
+                "no_article", update.last_customer_at if in_batch else at, update.last_text if in_batch else None,
+                update.last_intent, update.last_confidence))
     elif kind == "pause":
         update.paused = True
     elif kind == "resume":
@@ -90,6 +109,7 @@ def _apply_event(update: ConversationUpdate, event: Mapping[str, Any], at: datet
 def updates_from(events: Iterable[Mapping[str, Any]]) -> List[ConversationUpdate]:
     """One update per conversation in the batch, events applied in order."""
     updates: Dict[str, ConversationUpdate] = {}
+    previous: Dict[str, Mapping[str, Any]] = {}
     for event in events:
         conversation_id = event.get("sender_id")
         if not isinstance(conversation_id, str) or not conversation_id or len(conversation_id) > 128:
@@ -101,7 +121,8 @@ def updates_from(events: Iterable[Mapping[str, Any]]) -> List[ConversationUpdate
                 conversation_id, first_at=at, last_at=at, channel=_channel(None, conversation_id))
         update.first_at = min(update.first_at, at)
         update.last_at = max(update.last_at, at)
-        _apply_event(update, event, at)
+        _apply_event(update, event, at, previous.get(conversation_id))
+        previous[conversation_id] = event
     return list(updates.values())
 
 

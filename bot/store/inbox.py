@@ -14,9 +14,22 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.common.privacy import mask_text
-from bot.store.models import CsatRating, Customer, FeedCursor, Handoff, HandoffStatus, InboxConversation, IntentCount
+from bot.store.models import (CsatRating, Customer, FeedCursor, Handoff, HandoffStatus, InboxConversation, IntentCount,
+                               UnansweredMessage)
 
 TEXT_LIMIT = 200
+
+
+@dataclass
+class UnansweredTurn:
+    """A customer message the bot could not answer (kind: nlu_fallback / no_article). `text` None: the
+    message came in an earlier batch, so it is the conversation's last customer message on record."""
+
+    kind: str
+    at: datetime
+    text: Optional[str] = None
+    intent: Optional[str] = None
+    confidence: Optional[float] = None
 
 
 @dataclass
@@ -40,6 +53,7 @@ class ConversationUpdate:
     reopened: bool = False  # the customer wrote again after an ending
     csat_asked_at: Optional[datetime] = None
     intents: Dict[Tuple[date, str], int] = field(default_factory=dict)
+    unanswered: List[UnansweredTurn] = field(default_factory=list)
 
 
 def _merge(row: InboxConversation, update: ConversationUpdate) -> None:
@@ -84,6 +98,7 @@ def apply(session: Session, updates: Sequence[ConversationUpdate]) -> None:
             session.add(row)
             rows[update.conversation_id] = row
         _merge(row, update)
+        _record_unanswered(session, row, update.unanswered)
         for key, count in update.intents.items():
             intents[key] = intents.get(key, 0) + count
     if intents:
@@ -96,6 +111,24 @@ def apply(session: Session, updates: Sequence[ConversationUpdate]) -> None:
                 session.add(IntentCount(day=day, intent=intent, count=count))
             else:
                 row.count += count
+
+
+def _record_unanswered(session: Session, row: InboxConversation, turns: Sequence[UnansweredTurn]) -> None:
+    """One row per unanswered message; a redelivered batch (RabbitMQ) finds it already there."""
+    for turn in turns:
+        text = turn.text if turn.text is not None else row.last_text
+        if not (text or "").strip():
+            continue  # an empty or emoji-only message is not a question anyone could answer
+        at = turn.at if turn.text is not None else (row.last_customer_at or turn.at)
+        seen = session.execute(select(UnansweredMessage.id).where(
+            UnansweredMessage.conversation_id == row.conversation_id, UnansweredMessage.at == at,
+            UnansweredMessage.kind == turn.kind)).first()
+        if seen is not None:
+            continue
+        intent = turn.intent if turn.text is not None else row.last_intent
+        confidence = turn.confidence if turn.text is not None else row.last_confidence
+        session.add(UnansweredMessage(conversation_id=row.conversation_id, at=at, kind=turn.kind,
+                                      text=mask_text(text)[:TEXT_LIMIT], intent=intent, confidence=confidence))
 
 
 def cursor(session: Session, source: str) -> int:

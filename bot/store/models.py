@@ -476,3 +476,39 @@ class AssistFeedback(Base):
         Index("uq_assist_feedback_assist_id_suggestion_id_event", "assist_id", "suggestion_id", "event", unique=True),
         Index("ix_assist_feedback_suggestion_id_event", "suggestion_id", "event"),
     )
+
+
+class UnansweredKind(str, Enum):
+    NLU_FALLBACK = "nlu_fallback"  # the NLU did not understand the message
+    NO_ARTICLE = "no_article"  # understood as a knowledge question, but no kb article could answer
+
+
+class ConversationReview(Base):
+    """A supervisor's review of one conversation (bot/services/review.py): tags, a flag, reviewed by whom."""
+
+    __tablename__ = "conversation_reviews"
+
+    conversation_id: Mapped[str] = Column(String(128), primary_key=True)
+    tags: Mapped[str] = Column(String(400), nullable=False, default="")  # comma-separated, each short
+    flagged: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    reviewed_by: Mapped[Optional[str]] = Column(String(64), ForeignKey("agents.login"), nullable=True)
+    reviewed_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    updated_by: Mapped[str] = Column(String(64), ForeignKey("agents.login"), nullable=False)
+    updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+
+class UnansweredMessage(Base):
+    """A customer message the bot could not answer, recorded by the inbox projection: the raw material
+    of the knowledge gaps (bot/services/knowledge_gaps.py). Text masked."""
+
+    __tablename__ = "unanswered_messages"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = Column(String(128), nullable=False, index=True)
+    at: Mapped[datetime] = Column(UTCDateTime, nullable=False, index=True)
+    kind: Mapped[str] = Column(String(16), nullable=False)
+    text: Mapped[str] = Column(String(200), nullable=False)
+    intent: Mapped[Optional[str]] = Column(String(64), nullable=True)
+    confidence: Mapped[Optional[float]] = Column(Float, nullable=True)
+
+    __table_args__ = (_one_of("kind", UnansweredKind, "kind"),)

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.store.models import AuditEntry, Handoff, Ticket, TicketEvent
+from bot.store.models import AuditEntry, Handoff, Ticket
 
 
 def handoffs_between(session: Session, since: datetime, until: datetime) -> List[Handoff]:
@@ -29,14 +29,3 @@ def first_agent_messages(session: Session, conversation_ids: List[str], since: d
 def tickets_created_between(session: Session, since: datetime, until: datetime) -> List[Ticket]:
     stmt = select(Ticket).where(Ticket.created_at >= since, Ticket.created_at < until)
     return list(session.execute(stmt).scalars())
-
-
-def first_resolutions(session: Session, ticket_ids: List[str]) -> Dict[str, datetime]:
-    """When each ticket was first marked resolved (its history is append-only)."""
-    if not ticket_ids:
-        return {}
-    stmt = (select(TicketEvent.ticket_id, func.min(TicketEvent.at))
-            .where(TicketEvent.to_status == "resolved", TicketEvent.kind == "status",
-                   TicketEvent.ticket_id.in_(ticket_ids))
-            .group_by(TicketEvent.ticket_id))
-    return {ticket_id: at for ticket_id, at in session.execute(stmt).all()}

@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp import web
 
+from bot import runtime
 from bot.services import dashboard
 from bot.web.panel import STORE, _reply, supervisors_only
 
@@ -25,13 +26,13 @@ def _period(request: web.Request):  # type: ignore[no-untyped-def]
 @supervisors_only
 async def figures(request: web.Request) -> web.Response:
     since, until = _period(request)
-    return _reply(await asyncio.to_thread(dashboard.figures, request.app[STORE](), since, until))
+    return _reply(await asyncio.to_thread(dashboard.figures, request.app[STORE](), runtime.kb(), since, until))
 
 
 @supervisors_only
 async def figures_csv(request: web.Request) -> web.Response:
     since, until = _period(request)
-    board = await asyncio.to_thread(dashboard.figures, request.app[STORE](), since, until)
+    board = await asyncio.to_thread(dashboard.figures, request.app[STORE](), runtime.kb(), since, until)
     name = f"dashboard-{since.date().isoformat()}-{until.date().isoformat()}.csv"
     return web.Response(text=dashboard.as_csv(board), content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -23,6 +23,7 @@ STREAM_CHECK_SECONDS = 0.3
 STREAM_KEEPALIVE_SECONDS = 15
 MAX_LIMIT = 500
 FEED_TASK = web.AppKey("inbox_feed_task", asyncio.Task)
+CLOSING = web.AppKey("inbox_streams_closing", asyncio.Event)
 
 
 def _filter(request: web.Request) -> inbox.InboxFilter:
@@ -55,8 +56,9 @@ async def inbox_stream(request: web.Request) -> web.StreamResponse:
     store = request.app[STORE]()
     last: Optional[tuple] = None
     quiet = 0.0
+    closing = request.app[CLOSING]
     try:
-        while True:
+        while not closing.is_set():
             version = await asyncio.to_thread(inbox.version, store)
             if version != last:
                 last = version
@@ -110,6 +112,11 @@ async def rate_conversation(request: web.Request) -> web.Response:
     return _reply({"status": result.value})
 
 
+async def _close_streams(app: web.Application) -> None:
+    # Open event streams would otherwise hold a stopping server until its shutdown timeout.
+    app[CLOSING].set()
+
+
 async def _feed(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     task = None
@@ -130,4 +137,6 @@ def install(app: web.Application) -> None:
     app.router.add_get("/api/customers/{customer_id}", customer_view)
     app.router.add_post("/api/customers/{customer_id}/reveal", customer_reveal)
     app.router.add_post("/api/csat", rate_conversation)
+    app[CLOSING] = asyncio.Event()
+    app.on_shutdown.append(_close_streams)
     app.cleanup_ctx.append(_feed)

@@ -135,3 +135,33 @@ def test_what_the_tracker_store_keeps_has_no_identifier_and_no_token(conversatio
     assert "139****1111" in stored  # masked, still useful to an agent reading the conversation
     [ticket] = _tickets(store_url, talk.sender)
     assert ticket.contact_phone_raw == "13900001111" and ticket.customer_id == "C0002"
+
+
+def test_a_complaint_confirmed_while_the_database_is_unavailable_gets_no_ticket_id_and_is_filed_on_retry(
+        conversation, store_url):
+    """The whole path: the trained model, the action server process and its store. Another process
+    holds the SQLite write lock (as a long migration or a stuck writer would) until the action
+    server's busy timeout gives up; the conversation keeps the details and "再试一次" files it once."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    talk = conversation()
+    talk.say("我要投诉，你们的APP今天上午一直登录不上")
+    talk.say("联系电话13900001111")
+    blocker = sqlite3.connect(make_url(store_url).database, isolation_level=None)
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")
+        refused = talk.bot.send(talk.sender, "确认提交")  # (talk.turn would count rows: locked out too)
+        assert refused.ran("action_submit_complaint") and not TICKET.search(refused.reply)
+        assert "再试一次" in refused.reply and "尚未生成" in refused.reply
+        assert talk.slot("complaint_pending") is True
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert _tickets(store_url, talk.sender) == []
+    done = talk.say("再试一次")
+    ticket_id = TICKET.search(done).group(0)
+    [ticket] = _tickets(store_url, talk.sender)
+    assert ticket.id == ticket_id and "登录不上" in ticket.description_masked  # filled in before the outage
+    assert ticket.contact_phone_raw == "13900001111"

@@ -10,6 +10,7 @@ import pytest
 from rasa.core.brokers.sql import SQLEventBroker
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, UserUttered
 
+from bot import runtime
 from bot.services import csat, customer_card, dashboard, event_feed, inbox
 from bot.store import handoffs, retention_cases, staff_sessions, tickets
 from bot.store.db import Store
@@ -151,7 +152,7 @@ def test_dashboard_figures_for_a_day(store: Store) -> None:
     assert csat.rate(store, "sms:s1", 5) is csat.Rated.NOT_ASKED
 
     since, until = dashboard.last_days(1, now=T0)
-    board = dashboard.figures(store, since, until, now=T0 + timedelta(hours=6))
+    board = dashboard.figures(store, runtime.kb(), since, until, now=T0 + timedelta(hours=6))
     assert board.conversations == 3
     assert board.conversations_by_channel_hour["web"][10] == 1 and board.conversations_by_channel_hour["web"][11] == 1
     assert board.conversations_by_channel_hour["sms"][10] == 1

@@ -44,7 +44,7 @@ def test_upgrade_downgrade_upgrade_round_trip(backend: str, tmp_path: Path) -> N
         upgrade(engine)
         assert TABLES <= set(inspect(engine).get_table_names())
         with engine.connect() as connection:
-            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0009"
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0010"
         downgrade(engine, "base")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         upgrade(engine)

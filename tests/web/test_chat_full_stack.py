@@ -152,3 +152,54 @@ def test_an_agent_takes_over_in_the_desk_and_the_reply_reaches_the_web_chat(new_
     ask(customer, "印花税是多少")  # the bot answers again
     # Expected: the first "who am I?" (401) and the flagged draft (409); nothing else failed.
     assert [e for e in agent.errors if "status of 401" not in e and "status of 409" not in e] == [], agent.errors
+
+
+def _desk_login(new_page: Callable[..., Any], full_stack: Any, login: str, password: str) -> Any:
+    desk = new_page(width=1280, height=900)
+    desk.goto(full_stack.web.url + "agent")
+    desk.fill("#login-name", login)
+    desk.fill("#login-password", password)
+    desk.click("#login button[type=submit]")
+    expect(desk.locator("#desk")).to_be_visible()
+    return desk
+
+
+def test_a_customer_appears_live_in_the_inbox_rates_the_chat_and_the_supervisor_sees_it(
+    new_page, full_stack, screenshot_dir
+) -> None:
+    import time
+
+    from bot.common.settings import DEMO_PASSWORDS
+    from bot.store.agents import demo_agents, seed_demo_agents
+
+    with full_stack.web.store.session() as session, session.begin():
+        seed_demo_agents(session, demo_agents(DEMO_PASSWORDS["BOT_DEMO_AGENT_PASSWORD"],
+                                              DEMO_PASSWORDS["BOT_DEMO_LEAD_PASSWORD"]))
+    lead = _desk_login(new_page, full_stack, "lead01", DEMO_PASSWORDS["BOT_DEMO_LEAD_PASSWORD"])
+    customer = open_chat(new_page, full_stack)
+    question = "融资融券开户要什么条件<img src=x onerror=alert(1)>"
+    ask(customer, question)
+    replied = time.monotonic()
+    # The reply came first; the inbox shows the message (masked, as text) shortly after.
+    row = lead.locator("#inbox tr").filter(has_text="融资融券开户要什么条件")
+    expect(row).to_have_count(1, timeout=5_000)
+    shown_after = time.monotonic() - replied
+    assert shown_after < 3, shown_after
+    assert lead.locator("#inbox img").count() == 0  # the payload stayed text
+    expect(row).to_contain_text("网页")
+
+    ask(customer, "好的谢谢，再见")
+    rating = customer.locator("#messages .msg.csat")
+    expect(rating).to_have_count(1, timeout=ANSWER_TIMEOUT)
+    rating.locator("button", has_text="5 分").click()
+    expect(rating).to_contain_text("谢谢您的评价", timeout=10_000)
+
+    lead.select_option("#dash-days", "1")
+    expect(lead.locator("#dash-tiles")).to_contain_text("5 / 5", timeout=10_000)
+    expect(lead.locator("#chart-hours")).to_be_visible()
+    assert lead.evaluate("typeof Chart") == "function"  # the vendored library, served locally
+    # The same conversation (its last message now the goodbye) is shown as ended.
+    expect(lead.locator("#inbox tr").filter(has_text="好的谢谢，再见")).to_contain_text("已结束", timeout=10_000)
+    if screenshot_dir:
+        lead.screenshot(path=str(screenshot_dir / "supervisor-dashboard.png"), full_page=True)
+    assert customer.errors == [] and [e for e in lead.errors if "status of 401" not in e] == []

@@ -149,7 +149,7 @@ async def test_a_rating_counts_only_for_a_session_this_site_issued_and_asked(cli
     session_id = issue_session_id(SECRET)
     assert (await client.post("/api/csat", json={"session_id": "chosen-by-client", "score": 5})).status == 403
     assert (await client.post("/api/csat", json={"session_id": session_id, "score": 5})).status == 409
-    goodbye = BotUttered("再见", data={"custom": {"csat": {"scale": 5}}}, timestamp=time.time())
+    goodbye = BotUttered(None, data={"custom": {"data": {"csat": {"scale": 5}}}}, timestamp=time.time())
     broker.publish_many([said(session_id, "再见", "goodbye", 0.99), streamed_event(goodbye.as_dict(), session_id)])
 
     async def rated():

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -157,12 +159,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short runs, for development (noisy figures)")
     parser.add_argument("--levels", default="1,10,50,200", help="customers per level, comma-separated")
     parser.add_argument("--think", type=float, default=1.0, help="seconds between a customer's messages")
+    parser.add_argument("--seconds", type=float, help="override the measured seconds of each level and step")
     parser.add_argument("--rasa-servers", type=int, default=2, help="production profile: Rasa servers")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    # A stopped benchmark (TERM, as from `timeout`) still stops the servers it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     levels = tuple(int(x) for x in args.levels.split(",") if x.strip())
     plan = (Plan.quick if args.quick else Plan.full)(levels, args.think)
+    if args.seconds:
+        plan = dataclasses.replace(plan, level_s=args.seconds, saturation_s=args.seconds)
     profiles = ["embedded", "production"] if args.profile == "all" else [args.profile]
     if args.profile == "all" and not (servers.ROOT / "scripts" / "production.sh").exists():
         profiles = ["embedded"]

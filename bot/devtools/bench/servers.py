@@ -165,7 +165,7 @@ def start_embedded(results: Path) -> System:
     try:
         wait_for(f"http://127.0.0.1:{action_port}/health", START_TIMEOUT_S, actions)
         wait_for(f"http://127.0.0.1:{rasa_port}/", START_TIMEOUT_S, rasa)
-    except Exception:
+    except BaseException:  # interrupted too: never leave the servers behind
         stop()
         raise
     base = f"http://127.0.0.1:{rasa_port}"
@@ -251,7 +251,11 @@ def start_production(results: Path, rasa_servers: int = 2, action_servers: int =
             except Exception:  # the results are written; a scratch database left behind is harmless
                 pass
 
-    started = subprocess.run([str(script), "start"], cwd=ROOT, env=env, capture_output=True, text=True)
+    try:
+        started = subprocess.run([str(script), "start"], cwd=ROOT, env=env, capture_output=True, text=True)
+    except BaseException:
+        stop()
+        raise
     if started.returncode != 0:
         stop()
         raise RuntimeError(f"production.sh start failed: {started.stderr[-2000:]}")
