@@ -4,8 +4,8 @@ The messages are the ones the inbox projection recorded as unanswered (an NLU fa
 question no kb article could answer: bot/services/inbox.py). Grouping is by the overlap of character
 bigrams of the normalised text (the form the NLU's character n-grams use): Chinese questions about the
 same thing share most of their bigrams however they are worded ("科创板开通条件" / "开通科创板要什么条件"),
-and it needs no model. Greedy, newest first: a message joins the first group whose first message it
-resembles enough, else it starts a group.
+and it needs no model. Greedy, newest first: a message joins the first group with a wording (one of its
+first few distinct ones) it resembles enough, else it starts a group.
 """
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from bot.store.db import Store
 # with "科创板开通条件" and keeps "港股通怎么开" apart from "科创板怎么开".
 SIMILAR = 0.3
 EXAMPLES = 3
+# Wordings of a group a new message is compared with (bounds the work on a long list).
+KEYS_PER_GROUP = 10
 DEFAULT_DAYS = 30
 
 
@@ -60,7 +62,7 @@ def similarity(a: FrozenSet[str], b: FrozenSet[str]) -> float:
 
 @dataclass
 class _Group:
-    key: FrozenSet[str]
+    keys: List[FrozenSet[str]]
     examples: List[GapExample]
     conversations: set
     kinds: Dict[str, int]
@@ -73,10 +75,12 @@ def group(messages) -> List[KnowledgeGap]:  # type: ignore[no-untyped-def]
         grams = bigrams(message.text)
         if not grams:
             continue
-        home = next((g for g in groups if similarity(g.key, grams) >= SIMILAR), None)
+        home = next((g for g in groups if any(similarity(k, grams) >= SIMILAR for k in g.keys)), None)
         if home is None:
-            home = _Group(grams, [], set(), {})
+            home = _Group([], [], set(), {})
             groups.append(home)
+        if grams not in home.keys and len(home.keys) < KEYS_PER_GROUP:
+            home.keys.append(grams)
         home.examples.append(GapExample(message.id, message.text, message.conversation_id, message.intent,
                                         message.confidence, message.at))
         home.conversations.add(message.conversation_id)

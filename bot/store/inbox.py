@@ -117,7 +117,7 @@ def _record_unanswered(session: Session, row: InboxConversation, turns: Sequence
     """One row per unanswered message; a redelivered batch (RabbitMQ) finds it already there."""
     for turn in turns:
         text = turn.text if turn.text is not None else row.last_text
-        if not (text or "").strip():
+        if not any(c.isalnum() for c in text or ""):
             continue  # an empty or emoji-only message is not a question anyone could answer
         at = turn.at if turn.text is not None else (row.last_customer_at or turn.at)
         seen = session.execute(select(UnansweredMessage.id).where(

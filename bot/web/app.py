@@ -22,7 +22,7 @@ from aiohttp import web
 from bot.common import identity
 from bot.kb import load_kb
 from bot.common.settings import Settings
-from bot.web import dashboard_api, inbox_api, messages, panel
+from bot.web import dashboard_api, inbox_api, messages, panel, review_api
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +204,7 @@ def create_app(
     panel.install(app, settings, store)
     inbox_api.install(app)
     dashboard_api.install(app)
+    review_api.install(app)
     app.router.add_static("/static", STATIC_DIR, follow_symlinks=False)
     app.on_response_prepare.append(_security_headers)
     return app

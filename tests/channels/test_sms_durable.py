@@ -29,7 +29,7 @@ from .sms_support import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-SHORT_LEASE = 0.3  # seconds; a dead server's turns are taken over after this
+SHORT_LEASE = 0.5  # seconds; a dead server's turns are taken over after this
 ECHO = "【示例证券】收到：你好"
 BUSY = "【示例证券】系统繁忙，请稍后再试或致电95500。"
 
