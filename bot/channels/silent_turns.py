@@ -113,7 +113,7 @@ class SilentTurnGuard:
                 await on_new_message(message)
             except Exception:  # Rasa's channels would log it and answer nothing
                 log.exception("the bot failed on a message")
-            if output.sent == 0 and not await self._paused(message.sender_id):
+            if output.sent == 0 and not await self.paused(message.sender_id):
                 log.warning("a turn ended without a reply (action server down?); the customer is told so")
                 await output.inner.send_text_message(message.sender_id, unavailable_text())
 
@@ -128,7 +128,7 @@ class SilentTurnGuard:
         if processor is not None and getattr(processor, "on_circuit_break", None) is None:
             processor.on_circuit_break = listen_again
 
-    async def _paused(self, sender_id: Optional[Text]) -> bool:
+    async def paused(self, sender_id: Optional[Text]) -> bool:
         """True while an agent has the conversation (the bot is meant to be quiet)."""
         tracker_store = getattr(self._agent(), "tracker_store", None)
         if tracker_store is None or sender_id is None:

@@ -173,6 +173,7 @@ class SmsInput(InputChannel):
         self._tasks: Set["asyncio.Task[None]"] = set()
         self._in_flight: Set[str] = set()  # msg_ids whose turns run here: their leases are renewed
         self._on_new_message: Optional[Callable[[UserMessage], Awaitable[Any]]] = None
+        self._guard: Optional[SilentTurnGuard] = None
         self._sweeper: Optional["asyncio.Task[None]"] = None
         self._locks: Dict[str, asyncio.Lock] = {}
         self._lock_users: Dict[str, int] = {}
@@ -282,7 +283,7 @@ class SmsInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # A turn broken by failing actions must not leave the conversation stuck (silent_turns.py);
         # silence itself this channel answers with its own SMS text.
-        guard = SilentTurnGuard(answer_silence=False)
+        guard = self._guard = SilentTurnGuard(answer_silence=False)
         on_new_message = guard.wrap(on_new_message)
         sms_webhook = guard.watch(Blueprint("sms_webhook", __name__))
         self._on_new_message = on_new_message
@@ -382,7 +383,10 @@ class SmsInput(InputChannel):
         except Exception:
             log.exception("SMS %r from %s: the bot failed", inbound.msg_id, mask_phone(inbound.phone))
             failed = True
-        reply = await asyncio.to_thread(self.conversations.queue_reply, inbound, output.messages, self.clock())
+        # While an agent holds the conversation the bot is meant to be quiet: no "busy" text then.
+        quiet = not output.messages and self._guard is not None and await self._guard.paused(turn.sender_id)
+        reply = await asyncio.to_thread(self.conversations.queue_reply, inbound, output.messages, self.clock(),
+                                        quiet=quiet)
         if reply is Reply.BUSY and not failed:
             # The bot always answers; silence means it is not ready (model loading).
             log.warning("SMS %r from %s: the bot sent no reply", inbound.msg_id, mask_phone(inbound.phone))

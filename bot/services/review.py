@@ -4,6 +4,7 @@ tagged, flagged and marked reviewed. Turning a message into a change is bot/serv
 """
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -136,7 +137,7 @@ async def conversation(store: Store, conversation_id: str, rasa: Optional[RasaCo
     if rasa is not None:
         try:
             turns = transcript(await rasa.tracker(conversation_id))
-        except RasaUnavailable:
+        except (RasaUnavailable, asyncio.TimeoutError):
             turns = None
     return ConversationReviewView(item, turns, unanswered)
 

@@ -73,6 +73,7 @@ class Admission(str, Enum):
 class Reply(str, Enum):
     ANSWERED = "answered"
     BUSY = "busy"  # the bot said nothing: the "busy" text went instead
+    QUIET = "quiet"  # an agent holds the conversation: the bot's silence is meant, nothing is sent
     ALREADY_ANSWERED = "already_answered"  # another run of this turn queued the reply first
 
 
@@ -201,9 +202,11 @@ class SmsConversations:
             return Turn(text=text, customer_id=customer.id if customer is not None else None,
                         sender_id=conversation)
 
-    def queue_reply(self, inbound: Inbound, messages: Sequence[Dict[str, Any]], now: datetime) -> Reply:
+    def queue_reply(self, inbound: Inbound, messages: Sequence[Dict[str, Any]], now: datetime, *,
+                    quiet: bool = False) -> Reply:
         """Commits the turn's reply and marks the message done, together; the "busy" text if the bot
-        sent nothing; nothing if another run of the same turn got there first."""
+        sent nothing (nothing at all when `quiet`: an agent holds the conversation); nothing if another
+        run of the same turn got there first."""
         texts, options = reply_parts(messages)
         body = join_replies(texts)
         answered = bool(body or options)
@@ -211,6 +214,8 @@ class SmsConversations:
         with self.store.session() as session, session.begin():
             if not outbox.finish_inbound(session, inbound.msg_id):
                 return Reply.ALREADY_ANSWERED
+            if quiet and not answered:
+                return Reply.QUIET
             outbox.enqueue(session, inbound.phone, rendered.text, now, ref=reply_ref(inbound))
             sms_menus.save_menu(session, inbound.phone, rendered.options, now)
         return Reply.ANSWERED if answered else Reply.BUSY

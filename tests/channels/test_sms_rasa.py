@@ -14,7 +14,11 @@ from pathlib import Path
 import pytest
 from rasa.core.run import configure_app, create_http_input_channels
 
+from rasa.shared.core.events import ConversationPaused
+
 from bot.channels.sms import SmsInput
+from bot.services.sms import sender_id
+from bot.store.models import SmsInbound
 from bot.kb.render import render_for_channel
 from bot.devtools.inprocess import ACTION_TOKEN, ACTION_TOKEN_HEADER
 from bot.services.sms_render import segment_count
@@ -30,8 +34,9 @@ MODEL = ROOT / "models" / "assistant.tar.gz"
 class _Agent:
     """What `rasa.core.channels.channel.register` expects at `app.ctx.agent`."""
 
-    def __init__(self, handle) -> None:
+    def __init__(self, handle, tracker_store=None) -> None:
         self.handle_message = handle
+        self.tracker_store = tracker_store
 
 
 def _sms_channel_from_credentials() -> SmsInput:
@@ -40,17 +45,17 @@ def _sms_channel_from_credentials() -> SmsInput:
     return channel
 
 
-def _rasa_app(channel: SmsInput, handle):
+def _rasa_app(channel: SmsInput, handle, tracker_store=None):
     def build():
         app = configure_app(input_channels=[channel], enable_api=False, route="/webhooks/", port=0)
-        app.ctx.agent = _Agent(handle)
+        app.ctx.agent = _Agent(handle, tracker_store)
         return app
 
     return build
 
 
-async def _served_by_rasa(channel: SmsInput, handle) -> SmsServer:
-    server = SmsServer(channel, app_factory=_rasa_app(channel, handle))
+async def _served_by_rasa(channel: SmsInput, handle, tracker_store=None) -> SmsServer:
+    server = SmsServer(channel, app_factory=_rasa_app(channel, handle, tracker_store))
     await server.start()
     return server
 
@@ -113,7 +118,7 @@ async def test_sms_conversation_through_the_trained_assistant(store, settings, g
     agent = await load_agent(model_path=str(MODEL), endpoints=AvailableEndpoints(
         action=EndpointConfig(url=action_server, headers={ACTION_TOKEN_HEADER: ACTION_TOKEN})))
     channel = SmsInput(settings, store)  # the real texts: hotline from the kb
-    server = await _served_by_rasa(channel, agent.handle_message)
+    server = await _served_by_rasa(channel, agent.handle_message, agent.tracker_store)
     gold_phone = "13800000003"  # C0003, 金卡, commission 万分之1.5
     try:
         await server.sms("印花税怎么收", phone=UNKNOWN_PHONE, msg_id=uuid.uuid4().hex)
@@ -126,5 +131,22 @@ async def test_sms_conversation_through_the_trained_assistant(store, settings, g
         [rate] = await eventually(lambda: gateway.texts_to(gold_phone), timeout=60)
         assert rate.startswith("【示例证券】") and "1.5" in rate
         assert segment_count(rate) <= settings.sms_max_parts
+
+        # An agent takes the conversation over: the bot is paused and the customer's next SMS gets
+        # no "system busy" text from the channel (the agent answers).
+        conversation = sender_id(gold_phone, settings.identity_secret)
+        tracker = await agent.tracker_store.get_or_create_tracker(conversation)
+        tracker.update(ConversationPaused())
+        await agent.tracker_store.save(tracker)
+        msg_id = uuid.uuid4().hex
+        await server.sms("好的，我等坐席回复", phone=gold_phone, msg_id=msg_id)
+
+        def finished():
+            with store.session() as session:
+                row = session.get(SmsInbound, msg_id)
+                return row is not None and row.status == "done"
+        await eventually(finished, timeout=60)
+        await asyncio.sleep(0.5)
+        assert gateway.texts_to(gold_phone) == [rate]
     finally:
         await server.stop()

@@ -128,3 +128,16 @@ def test_similar_wordings_are_one_gap_with_counts_and_distinct_examples(store: S
     assert star.conversations == 4 and star.kinds == {"no_article": 4}
     assert [e.text for e in star.examples] == ["科创板开户门槛", "科创板开通条件", "开通科创板要什么条件"]
     assert {g.examples[0].text for g in found[1:]} == {"港股通怎么开", "北交所能打新吗"}
+
+
+def test_the_transcript_shows_each_customer_turn_with_its_intent_and_confidence_masked() -> None:
+    tracker = {"events": [
+        {"event": "user", "text": "我手机13912345678，印花税怎么收", "timestamp": T0.timestamp(),
+         "parse_data": {"intent": {"name": "faq", "confidence": 0.8765}}},
+        {"event": "action", "name": "action_answer_faq"},
+        {"event": "bot", "text": "印花税按成交金额的0.05%单边征收", "timestamp": T0.timestamp() + 1},
+        {"event": "user", "text": "嗯", "parse_data": {"intent": {}}}]}
+    turns = review.transcript(tracker)
+    assert [(t.who, t.intent, t.confidence) for t in turns] == [
+        ("customer", "faq", 0.88), ("bot", None, None), ("customer", None, None)]
+    assert "13912345678" not in turns[0].text and turns[0].at == T0
