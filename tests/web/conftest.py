@@ -33,6 +33,26 @@ MODEL = ROOT / "models" / "assistant.tar.gz"
 CHROMIUM = Path("/usr/bin/chromium")
 SECRET = "web-browser-test-secret-32-bytes-or-more"
 RASA_API_SECRET = "web-browser-test-rasa-api-secret-32-bytes"
+# The staff logins every panel test seeds (bot.store.agents.demo_agents with these passwords).
+AGENT, LEAD = ("agent01", "agent-password-for-tests"), ("lead01", "lead-password-for-tests")
+
+
+def staff_store(path: Path) -> Any:
+    """A migrated SQLite store at `path` with the two staff logins."""
+    from bot.store.agents import demo_agents, seed_demo_agents
+    from bot.store.db import init_store
+
+    opened = init_store(f"sqlite:///{path}")
+    with opened.session() as session, session.begin():
+        seed_demo_agents(session, demo_agents(AGENT[1], LEAD[1]))
+    return opened
+
+
+async def log_in(client: Any, who: Tuple[str, str] = AGENT) -> str:
+    """Logs `who` in on the test client (its cookie jar keeps the session); the CSRF token."""
+    answer = await client.post("/api/login", json={"login": who[0], "password": who[1]})
+    assert answer.status == 200, await answer.text()
+    return (await answer.json())["csrf"]
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from datetime import datetime, timezone
 from typing import AsyncIterator
 
 import pytest
@@ -15,23 +14,21 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from bot.common.chat_sessions import issue_session_id
 from bot.common.settings import Settings
 from bot.services import staff
-from bot.store.agents import demo_agents, seed_demo_agents
 from bot.store.customers import seed_demo_customers
-from bot.store.db import init_store
 from bot.tracking.brokers import BatchingSQLEventBroker
 from bot.tracking.stores import streamed_event
 from bot.web.app import create_app
 from bot.web.panel import CSRF_HEADER
 
+from .conftest import LEAD, log_in, staff_store
+
 SECRET = "inbox-test-secret-at-least-32-bytes-long"
-AGENT, LEAD = ("agent01", "agent-password-for-tests"), ("lead01", "lead-password-for-tests")
 
 
 @pytest.fixture
 def store(tmp_path):
-    opened = init_store(f"sqlite:///{tmp_path / 'panel.db'}")
+    opened = staff_store(tmp_path / "panel.db")
     with opened.session() as session, session.begin():
-        seed_demo_agents(session, demo_agents(AGENT[1], LEAD[1]))
         seed_demo_customers(session, [{"id": "C0002", "name": "李四", "tier": "银卡", "phone": "13800000002"}])
     yield opened
     opened.dispose()
@@ -54,11 +51,6 @@ async def client(store, tmp_path) -> AsyncIterator[TestClient]:
     await opened.close()
 
 
-async def login(client: TestClient, who=AGENT) -> str:
-    answer = await client.post("/api/login", json={"login": who[0], "password": who[1]})
-    assert answer.status == 200
-    return (await answer.json())["csrf"]
-
 
 def said(sender: str, text: str, intent: str = "ask_fees", confidence: float = 0.9, **extra):  # type: ignore[no-untyped-def]
     event = UserUttered(text, intent={"name": intent, "confidence": confidence}, input_channel="socketio",
@@ -77,7 +69,7 @@ async def until(predicate, timeout: float = 5.0):  # type: ignore[no-untyped-def
 
 
 async def test_a_customer_message_reaches_the_inbox_within_a_second_and_the_stream_says_so(client, broker) -> None:
-    await login(client)
+    await log_in(client)
     stream = await client.get("/api/inbox/stream")
     assert stream.status == 200 and stream.headers["Content-Type"].startswith("text/event-stream")
     assert await stream.content.readline() == b"event: changed\n"  # the state it starts from
@@ -97,7 +89,7 @@ async def test_a_customer_message_reaches_the_inbox_within_a_second_and_the_stre
 
 
 async def test_inbox_filters_and_bad_input(client, broker) -> None:
-    await login(client)
+    await log_in(client)
     broker.publish_many([said("web-a", "开户", "ask_account_opening", 0.95), said("web-b", "嗯嗯啊", "nlu_fallback", 0.1)])
 
     async def both():
@@ -112,7 +104,7 @@ async def test_inbox_filters_and_bad_input(client, broker) -> None:
 
 
 async def test_customer_card_masks_and_reveal_needs_csrf_and_a_reason(client, store) -> None:
-    csrf = await login(client)
+    csrf = await log_in(client)
     assert (await client.get("/api/customers/C9999")).status == 404
     card = await (await client.get("/api/customers/C0002")).json()
     assert (card["name"], card["phone"], card["tier"]) == ("李*", "138****0002", "silver")
@@ -128,10 +120,10 @@ async def test_customer_card_masks_and_reveal_needs_csrf_and_a_reason(client, st
 
 
 async def test_the_dashboard_is_for_supervisors_and_exports_csv(client, broker) -> None:
-    await login(client)
+    await log_in(client)
     assert (await client.get("/api/dashboard")).status == 403
     assert (await client.get("/api/dashboard.csv")).status == 403
-    await login(client, LEAD)
+    await log_in(client, LEAD)
     broker.publish_many([said("web-d", "交易时间", "ask_trading_hours", 0.97)])
 
     async def counted():

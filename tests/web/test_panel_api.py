@@ -9,25 +9,22 @@ from typing import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import runtime
 from bot.common.settings import Settings
 from bot.services import agent_desk, staff
-from bot.store.db import init_store
 from bot.store import handoffs, tickets
-from bot.store.agents import demo_agents, seed_demo_agents
 from bot.web.app import create_app
 from bot.web.panel import COOKIE, CSRF_HEADER, PUBLIC_ROUTES
 
+from .conftest import AGENT, LEAD, log_in, staff_store
+
 SECRET = "panel-test-secret-at-least-32-bytes-long"
-AGENT, LEAD = ("agent01", "agent-password-for-tests"), ("lead01", "lead-password-for-tests")
 NOW = datetime.now(timezone.utc)
 
 
 @pytest.fixture
 def store(tmp_path):
-    opened = init_store(f"sqlite:///{tmp_path / 'panel.db'}")
+    opened = staff_store(tmp_path / "panel.db")
     with opened.session() as session, session.begin():
-        seed_demo_agents(session, demo_agents(AGENT[1], LEAD[1]))
         tickets.create_ticket(session, tickets.TicketDraft(
             idempotency_key="c1:d1", conversation_id="c1", category="system_failure", severity="high",
             priority="P2", sla_due_at=NOW - timedelta(hours=1), channel="socketio",
@@ -51,11 +48,6 @@ async def client(store) -> AsyncIterator[TestClient]:
     yield opened
     await opened.close()
 
-
-async def login(client: TestClient, who=AGENT) -> str:
-    answer = await client.post("/api/login", json={"login": who[0], "password": who[1]})
-    assert answer.status == 200
-    return (await answer.json())["csrf"]
 
 
 async def test_every_staff_route_is_closed_without_a_session(client: TestClient) -> None:
@@ -83,7 +75,7 @@ async def test_login_sets_a_strict_http_only_cookie_and_wrong_passwords_are_refu
 
 
 async def test_changes_need_the_sessions_csrf_token(client: TestClient) -> None:
-    csrf = await login(client)
+    csrf = await log_in(client)
     ticket = "/api/tickets/" + (await (await client.get("/api/tickets")).json())[0]["id"]
     assert (await client.post(f"{ticket}/notes", json={"text": "回访过了"})).status == 403
     assert (await client.post(f"{ticket}/notes", json={"text": "回访过了"}, headers={CSRF_HEADER: "x"})).status == 403
@@ -91,7 +83,7 @@ async def test_changes_need_the_sessions_csrf_token(client: TestClient) -> None:
 
 
 async def test_tickets_move_only_along_legal_transitions_with_history_and_audit(client, store) -> None:
-    csrf = await login(client)
+    csrf = await log_in(client)
     [row] = await (await client.get("/api/tickets")).json()
     assert row["overdue"] and "13900001111" not in row["summary"] and "139****1111" in row["summary"]
     url, headers = f"/api/tickets/{row['id']}/transition", {CSRF_HEADER: csrf}
@@ -108,11 +100,11 @@ async def test_tickets_move_only_along_legal_transitions_with_history_and_audit(
 
 
 async def test_the_audit_log_is_for_supervisors_and_logout_ends_the_session(client: TestClient) -> None:
-    csrf = await login(client)
+    csrf = await log_in(client)
     assert (await client.get("/api/audit")).status == 403
     assert (await client.post("/api/logout", headers={CSRF_HEADER: csrf})).status == 200
     assert (await client.get("/api/me")).status == 401
-    await login(client, LEAD)
+    await log_in(client, LEAD)
     trail = await (await client.get("/api/audit")).json()
     assert {"login", "logout"} <= {e["action"] for e in trail}
 
@@ -124,7 +116,7 @@ async def test_a_session_past_its_lifetime_is_closed(client, store) -> None:
 
 
 async def test_take_over_with_the_assistant_unreachable_keeps_the_customer_queued(client, store) -> None:
-    csrf = await login(client)
+    csrf = await log_in(client)
     [waiting] = await (await client.get("/api/handoffs")).json()
     assert waiting["conversation_id"] == "web-waiting" and waiting["status"] == "waiting"
     answer = await client.post("/api/handoffs/next", headers={CSRF_HEADER: csrf})

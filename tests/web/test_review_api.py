@@ -15,23 +15,20 @@ from rasa.shared.core.events import UserUttered
 
 from bot.common.settings import Settings
 from bot.services import inbox, review_proposals, staff
-from bot.store.agents import demo_agents, seed_demo_agents
-from bot.store.db import init_store
 from bot.tracking.stores import streamed_event
 from bot.web import review_api
 from bot.web.app import create_app
 from bot.web.panel import CSRF_HEADER
 
+from .conftest import AGENT, LEAD, log_in, staff_store
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "review-test-secret-at-least-32-bytes-long"
-AGENT, LEAD = ("agent01", "agent-password-for-tests"), ("lead01", "lead-password-for-tests")
 
 
 @pytest.fixture
 def store(tmp_path):
-    opened = init_store(f"sqlite:///{tmp_path / 'panel.db'}")
-    with opened.session() as session, session.begin():
-        seed_demo_agents(session, demo_agents(AGENT[1], LEAD[1]))
+    opened = staff_store(tmp_path / "panel.db")
     event = UserUttered("科创板开通条件是什么", intent={"name": "nlu_fallback", "confidence": 0.2},
                         input_channel="socketio", timestamp=time.time())
     inbox.project(opened, [streamed_event(event.as_dict(), "web-r1")])
@@ -60,11 +57,6 @@ async def client(store, files) -> AsyncIterator[TestClient]:
     await opened.close()
 
 
-async def login(client: TestClient, who=LEAD) -> str:
-    answer = await client.post("/api/login", json={"login": who[0], "password": who[1]})
-    assert answer.status == 200
-    return (await answer.json())["csrf"]
-
 
 ROUTES = [("GET", "/api/review/conversations"), ("GET", "/api/review/conversations/web-r1"),
           ("POST", "/api/review/conversations/web-r1"), ("GET", "/api/review/gaps"),
@@ -75,14 +67,14 @@ ROUTES = [("GET", "/api/review/conversations"), ("GET", "/api/review/conversatio
 async def test_every_review_route_needs_a_session_and_refuses_agents(client) -> None:
     for method, url in ROUTES:
         assert (await client.request(method, url, json={})).status == 401, url
-    csrf = await login(client, AGENT)
+    csrf = await log_in(client, AGENT)
     for method, url in ROUTES:
         answer = await client.request(method, url, json={"flagged": True}, headers={CSRF_HEADER: csrf})
         assert answer.status == 403 and (await answer.json())["error"] == "supervisors only", url
 
 
 async def test_a_supervisor_reviews_a_conversation_with_csrf_and_the_audit_log_says_so(client, store) -> None:
-    csrf = await login(client)
+    csrf = await log_in(client, LEAD)
     [item] = await (await client.get("/api/review/conversations?flag=fallback&state=unreviewed")).json()
     assert (item["conversation_id"], item["fallbacks"], item["review"]["reviewed_by"]) == ("web-r1", 1, None)
     opened = await (await client.get("/api/review/conversations/web-r1")).json()
@@ -103,7 +95,7 @@ async def test_a_supervisor_reviews_a_conversation_with_csrf_and_the_audit_log_s
 
 
 async def test_bad_input_is_refused(client) -> None:
-    csrf = await login(client)
+    csrf = await log_in(client, LEAD)
     headers = {CSRF_HEADER: csrf}
     assert (await client.get("/api/review/conversations?flag=everything")).status == 400
     assert (await client.get("/api/review/conversations?state=maybe")).status == 400
@@ -122,7 +114,7 @@ async def test_bad_input_is_refused(client) -> None:
 
 
 async def test_proposal_ids_the_server_did_not_make_are_refused(client, files, tmp_path) -> None:
-    csrf = await login(client)
+    csrf = await log_in(client, LEAD)
     (tmp_path / "secret").mkdir()
     (tmp_path / "secret" / "proposal.json").write_text("{}")
     for foreign in ("..%2F..%2Fsecret", "..", "%2e%2e", "0123456789ab%2F..", "..%2F..%2F..%2Fetc%2Fpasswd"):
@@ -133,7 +125,7 @@ async def test_proposal_ids_the_server_did_not_make_are_refused(client, files, t
 
 
 async def test_a_proposed_example_is_validated_then_approved_into_the_repo_copy(client, store, files) -> None:
-    csrf = await login(client)
+    csrf = await log_in(client, LEAD)
     [gap] = await (await client.get("/api/review/gaps")).json()
     created = await client.post("/api/review/proposals", headers={CSRF_HEADER: csrf}, json={
         "kind": "example", "text": "科创板开通条件是什么", "intent": "faq/perm_star",

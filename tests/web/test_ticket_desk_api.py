@@ -9,7 +9,8 @@ from bot.kb import load_kb
 from bot.services import staff, ticket_sla
 from bot.store import tickets
 
-from .test_panel_api import AGENT, LEAD, client, login, store  # noqa: F401  (fixtures)
+from .conftest import LEAD, log_in as login
+from .test_panel_api import client, store  # noqa: F401  (fixtures)
 from bot.web.panel import CSRF_HEADER
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "bot" / "web" / "static"

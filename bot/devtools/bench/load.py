@@ -1,9 +1,10 @@
 """Simulated customers on loopback: aiohttp clients running the scripted conversations.
 
 A level is a number of customers, each holding one conversation at a time (a new sender id for each
-script), pausing `think` seconds (±50%) between messages, for a fixed time. Only replies completed in
-the measured window count, after a warm-up in which the customers start up staggered; requests still
-in flight at the end are awaited, so the next level starts on an idle server.
+script), pausing `think` seconds (±50%) between messages, for a fixed time. Latency and throughput
+count the replies completed in the measured window, after a warm-up in which the customers start up
+staggered; an error counts whenever it happens. Requests still in flight at the end are awaited, so
+the next level starts on an idle server.
 """
 from __future__ import annotations
 
@@ -103,10 +104,10 @@ async def _one_turn(session: aiohttp.ClientSession, target: Target, sender: str,
     finished = time.monotonic()
     tally.replies_total += 1
     capture(reply, captured)
-    if not window.counts(finished):
-        return
-    if kind:
+    if kind:  # an error counts whenever it happens, warm-up and drain included
         tally.error(kind)
+        return
+    if not window.counts(finished):
         return
     tally.latencies_ms.append((finished - started) * 1000)
     if not re.search(turn.expect, reply):
@@ -131,11 +132,10 @@ async def _parser(n: int, session: aiohttp.ClientSession, target: Target, window
             kind = type(error).__name__
         finished = time.monotonic()
         tally.replies_total += 1
-        if window.counts(finished):
-            if kind:
-                tally.error(kind)
-            else:
-                tally.latencies_ms.append((finished - started) * 1000)
+        if kind:
+            tally.error(kind)
+        elif window.counts(finished):
+            tally.latencies_ms.append((finished - started) * 1000)
 
 
 async def run_level(target: Target, customers: int, think: float, seconds: float, warmup: float,

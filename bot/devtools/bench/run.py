@@ -42,7 +42,7 @@ class Plan:
 
     @classmethod
     def full(cls, levels: Tuple[int, ...], think: float) -> "Plan":
-        return cls(levels, think, level_s=30, warmup_s=4, parse_s=12, saturation_steps=(2, 4, 8, 16, 32),
+        return cls(levels, think, level_s=25, warmup_s=4, parse_s=12, saturation_steps=(2, 4, 8, 16, 32),
                    saturation_s=12)
 
     @classmethod
@@ -191,6 +191,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                       else servers.start_production(args.out, rasa_servers=args.rasa_servers))
             document.setdefault("processes", {})[profile] = system.processes
             asyncio.run(bench_system(system, plan, emit))
+            document.setdefault("rss_high_water_mb", {})[profile] = system.rss_high_water_mb()
             document["summary"][profile] = summarise(document["rows"], profile)
         except (Exception, subprocess.SubprocessError) as error:  # one profile failing still reports the other
             failed = True

@@ -110,6 +110,11 @@ class System:
         return {name: round(mb, 1) for name, pid in self.processes.items()
                 if (mb := process_tree_rss_mb(pid)) is not None}
 
+    def rss_high_water_mb(self) -> Dict[str, float]:
+        """Each process's peak resident memory since it started (the kernel's VmHWM)."""
+        return {name: round(mb, 1) for name, pid in self.processes.items()
+                if (mb := _rss_mb(pid, "VmHWM")) is not None}
+
     def cpu_s(self) -> Dict[str, float]:
         return {name: cpu for name, pid in self.processes.items() if (cpu := process_tree_cpu_s(pid)) is not None}
 
@@ -134,7 +139,7 @@ def start_embedded(results: Path) -> System:
     shutil.rmtree(work, ignore_errors=True)
     (work / "probe").mkdir(parents=True)
     rasa_port, action_port = free_port(), free_port()
-    token = "demo-rasa-token"
+    token = "bench-rasa-api-token-at-least-32-bytes"  # the demo one is short enough for PyJWT to warn per call
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2", "BOT_DEMO_MODE": "1",
            "RASA_TOKEN": token, "ACTION_SERVER_TOKEN": "demo-action-server-token",
            "DATABASE_URL": f"sqlite:///{work / 'bot.db'}", "BOT_BENCH_PROBE_DIR": str(work / "probe"),
