@@ -76,6 +76,7 @@ eval-nlu: | $(VENV)/.installed
 # scripts/production.sh) on free ports; results in var/bench/. BENCH_ARGS=--quick for a short run.
 bench: $(MODEL)
 	PYTHONPATH=$(CURDIR) $(PY) scripts/bench.py $(BENCH_ARGS)
+	PYTHONPATH=$(CURDIR) $(PY) -m bot.devtools.panel_bench --json var/bench/panel.json
 
 clean:
 	rm -rf models results var

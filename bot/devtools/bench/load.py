@@ -65,8 +65,8 @@ async def _post(session: aiohttp.ClientSession, url: str, body: dict, headers: D
 async def _customer(n: int, session: aiohttp.ClientSession, target: Target, think: float, window: Window,
                     tally: Tally, run: str) -> None:
     rng = random.Random(f"{run}-{n}")
-    if think:
-        await asyncio.sleep(rng.uniform(0, think))  # customers arrive spread out, not all at once
+    if think:  # customers arrive spread over the warm-up, not all in the same second
+        await asyncio.sleep(rng.uniform(0, max(think, window.start - time.monotonic())))
     conversation = 0
     while time.monotonic() < window.end:
         script = SCRIPTS[(n + conversation) % len(SCRIPTS)]
@@ -87,8 +87,8 @@ async def _one_turn(session: aiohttp.ClientSession, target: Target, sender: str,
     kind: Optional[str] = None
     reply = ""
     try:
-        status, payload = await _post(session, target.webhook_url, {"sender": sender, "message": turn.text(captured, rng)},
-                                      target.webhook_headers)
+        body = {"sender": sender, "message": turn.text(captured, rng)}
+        status, payload = await _post(session, target.webhook_url, body, target.webhook_headers)
         if status != 200:
             kind = f"http {status}"
         elif not isinstance(payload, list) or not payload:

@@ -2,9 +2,9 @@
 
 For each profile: a warm-up, the parse floor (`/model/parse` alone: one client for its latency, then
 enough clients to saturate it), the load levels (customers with think time), and a saturation run
-(no think time, customers doubled until messages/s stop growing). Every row: messages/s, latency
-percentiles, errors, the peak memory of each server process, and the cost split of a turn from the
-servers' timing probes.
+(no think time, customers doubled until two steps in a row add no messages/s). Every row: messages/s,
+latency percentiles, errors, the peak memory and CPU per message of each server process, and the
+cost split of a turn from the servers' timing probes.
 """
 from __future__ import annotations
 
@@ -101,13 +101,15 @@ async def bench_system(system: servers.System, plan: Plan, emit: Callable[[Dict[
     emit(await measure(system, "parse-floor", PARSE_SATURATION_CLIENTS, 0, plan.parse_s, 1, parse_only=True))
     for customers in plan.levels:
         emit(await measure(system, "level", customers, plan.think, plan.level_s, plan.warmup_s + plan.think))
-    best = 0.0
+    best, flat = 0.0, 0
     for customers in plan.saturation_steps:
         entry = await measure(system, "saturation", customers, 0, plan.saturation_s, 2)
         emit(entry)
-        if entry["errors"] or entry["msgs_per_s"] < best * SATURATION_GAIN:
-            break
+        # Two steps in a row without a gain end it: one may be a busy moment of a shared machine.
+        flat = 0 if entry["msgs_per_s"] >= best * SATURATION_GAIN else flat + 1
         best = max(best, entry["msgs_per_s"])
+        if entry["errors"] or flat == 2:
+            break
 
 
 def summarise(rows: List[Dict[str, Any]], profile: str) -> Dict[str, Any]:
@@ -119,7 +121,8 @@ def summarise(rows: List[Dict[str, Any]], profile: str) -> Dict[str, Any]:
     low = next((r for r in mine if r["kind"] == "level" and r["concurrency"] == 1), None)
     ten = next((r for r in mine if r["kind"] == "level" and r["concurrency"] == 10), None)
     rasa_rss = max((r["rasa_rss_max_mb"] or 0 for r in mine), default=None)
-    ratio = (low["p50_ms"] / parse_one["p50_ms"]) if low and parse_one and low["p50_ms"] and parse_one["p50_ms"] else None
+    ratio = (low["p50_ms"] / parse_one["p50_ms"]
+             if low and parse_one and low["p50_ms"] and parse_one["p50_ms"] else None)
     share = (saturation / parse_max) if saturation and parse_max else None
     return {
         "parse_floor_p50_ms": parse_one and parse_one["p50_ms"], "parse_floor_msgs_per_s": parse_max,

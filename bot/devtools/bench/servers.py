@@ -19,7 +19,6 @@ import signal
 import socket
 import subprocess
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -283,10 +282,3 @@ def read_probes(directory: Path) -> Dict[int, dict]:
         found[int(data["pid"])] = data["totals"]
     return found
 
-
-def ping(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except OSError:
-        return False
