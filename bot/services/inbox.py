@@ -59,7 +59,9 @@ def _apply_event(update: ConversationUpdate, event: Mapping[str, Any], at: datet
     kind = event.get("event")
     if kind == "user":
         intent = ((event.get("parse_data") or {}).get("intent") or {})
-        name = intent.get("name") if isinstance(intent.get("name"), str) else None
+        # A knowledge question is the retrieval intent `faq`; the article it asked for is the point.
+        name = next((n for n in (intent.get("full_retrieval_intent_name"), intent.get("name")) if isinstance(n, str)),
+                    None)
         confidence = intent.get("confidence")
         confidence = float(confidence) if isinstance(confidence, (int, float)) else None
         update.channel = _channel(event.get("input_channel"), update.conversation_id) or update.channel

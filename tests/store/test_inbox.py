@@ -12,7 +12,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaus
 
 from bot import runtime
 from bot.services import csat, customer_card, dashboard, event_feed, inbox
-from bot.store import handoffs, retention_cases, staff_sessions, tickets
+from bot.store import handoffs, inbox as inbox_store, retention_cases, staff_sessions, tickets
 from bot.store.db import Store
 from bot.store.models import AuditEntry
 from bot.tracking.brokers import BatchingSQLEventBroker
@@ -59,6 +59,15 @@ def test_a_conversation_appears_with_its_channel_last_message_and_intent(store: 
     assert (row.conversation_id, row.channel, row.status) == ("web-1", "web", "bot")
     assert (row.last_text, row.last_intent, row.customer_turns) == ("印花税怎么收", "ask_fees", 2)
     assert row.waiting_seconds == 50  # since the customer's last message
+
+
+def test_a_knowledge_question_is_listed_under_the_article_it_asked_for(store: Store) -> None:
+    event = UserUttered("印花税怎么收", intent={"name": "faq", "confidence": 0.99, "full_retrieval_intent_name": "faq/stamp_duty"},
+                        input_channel="socketio", timestamp=T0.timestamp())
+    inbox.project(store, [streamed_event(event.as_dict(), "web-faq")])
+    assert inbox.view(store, inbox.InboxFilter())[0].last_intent == "faq/stamp_duty"
+    with store.session() as session:
+        assert inbox_store.intent_totals(session, T0.date(), T0.date()) == [("faq/stamp_duty", 1)]
 
 
 def test_personal_data_in_a_message_never_reaches_the_inbox(store: Store) -> None:

@@ -202,4 +202,7 @@ def test_a_customer_appears_live_in_the_inbox_rates_the_chat_and_the_supervisor_
     expect(lead.locator("#inbox tr").filter(has_text="好的谢谢，再见")).to_contain_text("已结束", timeout=10_000)
     if screenshot_dir:
         lead.screenshot(path=str(screenshot_dir / "supervisor-dashboard.png"), full_page=True)
-    assert customer.errors == [] and [e for e in lead.errors if "status of 401" not in e] == []
+    # Allowed: a 409 while the goodbye that asked for the rating is being recorded (the page retries),
+    # and the desk's first "who am I?" (401).
+    assert [e for e in customer.errors if "status of 409" not in e] == []
+    assert [e for e in lead.errors if "status of 401" not in e] == []

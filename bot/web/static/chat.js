@@ -245,12 +245,22 @@
     return row;
   }
 
-  function rate(entry, score, row) {
+  // The rating prompt reaches the page before the server has recorded the goodbye that asked it
+  // (Rasa stores a turn after sending its replies): a 409 is retried for a few seconds.
+  var CSAT_RETRIES = 6;
+  var CSAT_RETRY_MS = 500;
+
+  function rate(entry, score, row, attempt) {
+    attempt = attempt || 0;
     fetch("/api/csat", {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify({ session_id: state.sessionId, score: score })
     }).then(function (response) {
+      if (response.status === 409 && attempt < CSAT_RETRIES) {
+        window.setTimeout(function () { rate(entry, score, row, attempt + 1); }, CSAT_RETRY_MS);
+        return;
+      }
       // 200: recorded or already rated; either way the question is answered.
       entry.done = response.ok;
       if (!response.ok) { append({ role: "note", text: TEXT.csatFailed }); return; }
