@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # is read by the NLU.
 TRAINING_INPUTS := config.yml kb/entities.yml $(shell find data domain bot/nlu -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: install run run-production test test-fast train validate kb-check eval eval-ood eval-nlu eval-converse bench clean browser
+.PHONY: install run run-production test test-fast train validate kb-check eval eval-ood eval-nlu eval-converse bench soak clean browser
 
 install: $(VENV)/.installed
 
@@ -77,6 +77,10 @@ eval-nlu: | $(VENV)/.installed
 bench: $(MODEL)
 	PYTHONPATH=$(CURDIR) $(PY) scripts/bench.py $(BENCH_ARGS)
 	PYTHONPATH=$(CURDIR) $(PY) -m bot.devtools.panel_bench --json var/bench/panel.json
+
+# Ten minutes of moderate load on the embedded profile; fails if a server's memory keeps growing.
+soak: $(MODEL)
+	PYTHONPATH=$(CURDIR) $(PY) -m bot.devtools.bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf models results var

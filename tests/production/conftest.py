@@ -42,7 +42,7 @@ SECRETS = {
     "REST_TOKEN": "production-test-rest-token-of-at-least-32-bytes",
 }
 RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
-REDIS = ("127.0.0.1", "6379")
+REDIS_SERVER = "/usr/bin/redis-server"  # Debian's redis-server, on every machine of this project
 BROKER_EXCHANGE = "rasa-exchange"  # Rasa's pika broker publishes to this fanout exchange
 BROKER_QUEUE = "bot_events"        # endpoints.production.yml
 
@@ -79,6 +79,34 @@ def free_run_of_ports(count: int) -> int:
     raise RuntimeError(f"no {count} consecutive free ports")
 
 
+class Redis:
+    """A Redis of this test run's own (the lock store), so that a test may stop and restart it without
+    touching the machine's shared server."""
+
+    def __init__(self, port: int, run_dir: Path) -> None:
+        self.port, self.run_dir, self.proc = port, run_dir, None
+        self.start()
+
+    def start(self) -> None:
+        log = open(self.run_dir / "redis.log", "ab")
+        self.proc = subprocess.Popen([REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+                                      "--appendonly", "no"], stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not listen on {self.port}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
 @dataclass
 class Production:
     run_dir: Path
@@ -86,6 +114,7 @@ class Production:
     rasa_ports: Tuple[int, ...]
     lb_port: int
     events_queue: str
+    redis: Redis
     _streamed: Dict[str, List[Dict]] = field(default_factory=dict, repr=False)
 
     def say(self, sender: str, text: str, *, port: Optional[int] = None) -> List[Dict]:
@@ -209,7 +238,9 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]
     script = str(ROOT / "scripts" / "production.sh")
     env = {name: value for name, value in os.environ.items() if name != "BOT_DEMO_MODE"}
     env["BOT_RUN_DIR"] = str(run_dir)  # `stop` in `finally` stops this run's processes, and no others
+    redis = None
     try:
+        redis = Redis(free_run_of_ports(1), run_dir)
         store_url = _fresh_database(admin_url, store_db)
         _fresh_database(admin_url, tracker_db)
         asyncio.run(_copy_of_the_stream(events_queue))
@@ -225,7 +256,7 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]
             "DATABASE_URL": store_url,
             "TRACKER_DB_HOST": f"{pg.host}:{pg.port or 5432}", "TRACKER_DB_NAME": tracker_db,
             "TRACKER_DB_USER": pg.username or "postgres", "TRACKER_DB_PASSWORD": pg.password or "",
-            "REDIS_HOST": REDIS[0], "REDIS_PORT": REDIS[1],
+            "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis.port),
             "RABBITMQ_HOST": broker.hostname, "RABBITMQ_USER": broker.username,
             "RABBITMQ_PASSWORD": broker.password,
             "SMS_OUTBOX_WORKER": "0",  # no gateway here; the outbox has its own tests
@@ -234,9 +265,11 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]
         started = subprocess.run([script, "start"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
         assert started.returncode == 0, (started.stdout + started.stderr + "\n" + "\n".join(
             f"--- {log.name}\n{_tail(log)}" for log in sorted(run_dir.glob("*.log"))))
-        yield Production(run_dir, store_url, (rasa_base, rasa_base + 1), lb_port, events_queue)
+        yield Production(run_dir, store_url, (rasa_base, rasa_base + 1), lb_port, events_queue, redis)
     finally:
         subprocess.run([script, "stop"], cwd=ROOT, env=env, timeout=120)
+        if redis is not None:
+            redis.stop()
         asyncio.run(_delete_queue(events_queue))
         _drop_database(admin_url, store_db)
         _drop_database(admin_url, tracker_db)

@@ -14,6 +14,7 @@ from typing import Dict, List
 import aio_pika
 from sqlalchemy import select
 
+from bot.channels.silent_turns import unavailable_text
 from bot.store.db import init_store
 from bot.store.models import Ticket
 
@@ -121,3 +122,22 @@ def test_a_rasa_server_killed_between_two_turns_loses_nothing(production):
     assert ticket.id == ticket_id and ticket.contact_phone_raw == "13900001111"
     # And the conversation goes on there, remembering the ticket it filed.
     assert re.search(r"待处理|处理中|已受理", text_of(production.say(sender, f"{ticket_id}进度怎么样")))
+
+
+def test_with_redis_down_the_customer_is_told_honestly_and_served_again_once_it_is_back(production):
+    """The lock store is down: no server can take the conversation's lock. The turn fails clearly and
+    quickly (the honest "cannot handle it now" text with the hotline, no hang, no 5xx), and once
+    Redis is back the same conversation goes on."""
+    port = production.rasa_ports[0]
+    sender = f"redis-{uuid.uuid4().hex[:8]}"
+    assert production.say(sender, "印花税怎么收", port=port)
+    production.redis.stop()
+    try:
+        started = time.monotonic()
+        reply = production.say(sender, "开户要带什么", port=port)
+        assert time.monotonic() - started < 20
+        assert [m.get("text") for m in reply] == [unavailable_text()]
+    finally:
+        production.redis.start()
+    answered = " ".join(m.get("text", "") for m in production.say(sender, "开户要带什么", port=port))
+    assert "身份证" in answered and answered != unavailable_text()
