@@ -78,7 +78,8 @@ bench: $(MODEL)
 	PYTHONPATH=$(CURDIR) $(PY) scripts/bench.py $(BENCH_ARGS)
 	PYTHONPATH=$(CURDIR) $(PY) -m bot.devtools.panel_bench --json var/bench/panel.json
 
-# Ten minutes of moderate load on the embedded profile; fails if a server's memory keeps growing.
+# Ten minutes of moderate load (SOAK_ARGS="--profile production" for the production profile); fails
+# if a server's memory keeps growing.
 soak: $(MODEL)
 	PYTHONPATH=$(CURDIR) $(PY) -m bot.devtools.bench.soak $(SOAK_ARGS)
 

@@ -1,7 +1,7 @@
-"""`make soak`: the embedded profile under moderate load for ten minutes, memory read every minute.
+"""`make soak`: one profile (embedded by default) under moderate load for ten minutes, memory read every minute.
 
 Memory is stable when no server process grows by more than `STABLE_GROWTH` between the end of the
-second reading (caches warm) and the end of the run. Written to var/bench/soak.json.
+second reading (caches warm) and the end of the run. Written to var/bench/soak-<profile>.json.
 """
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def growth(windows: List[Dict[str, Any]]) -> Dict[str, float]:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.devtools.bench.soak", description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", choices=("embedded", "production"), default="embedded")
     parser.add_argument("--customers", type=int, default=20)
     parser.add_argument("--minutes", type=int, default=10)
     parser.add_argument("--window", type=float, default=60.0, help="seconds between memory readings")
@@ -51,7 +52,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.time()
-    system = servers.start_embedded(args.out)
+    system = (servers.start_embedded(args.out) if args.profile == "embedded"
+              else servers.start_production(args.out, rasa_servers=2))
     try:
         windows = asyncio.run(soak(system, args.customers, args.minutes, args.window))
     finally:
@@ -59,11 +61,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     grew = growth(windows)
     errors = sum(w["errors"] for w in windows)
     stable = all(share <= STABLE_GROWTH for share in grew.values())
-    document = {"customers": args.customers, "minutes": args.minutes, "seconds": round(time.time() - started, 1),
+    document = {"profile": args.profile, "customers": args.customers, "minutes": args.minutes, "seconds": round(time.time() - started, 1),
                 "errors": errors, "rss_growth": grew, "stable": stable, "windows": windows}
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "soak.json").write_text(json.dumps(document, indent=2, ensure_ascii=False))
-    print(f"soak: {args.customers} customers for {args.minutes} min, errors {errors}, memory growth after the second reading: "
+    (args.out / f"soak-{args.profile}.json").write_text(json.dumps(document, indent=2, ensure_ascii=False))
+    print(f"soak: {args.profile}, {args.customers} customers for {args.minutes} min, errors {errors}, memory growth after the second reading: "
           + ", ".join(f"{name} {share:+.1%}" for name, share in sorted(grew.items()))
           + (" (stable)" if stable else " (NOT stable)"), flush=True)
     return 0 if stable and errors == 0 else 1
