@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -27,6 +28,30 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def free_run_of_ports(count: int) -> int:
+    """The first of `count` consecutive free loopback ports (scripts/production.sh numbers servers
+    from a base).
+
+    Below Linux's ephemeral range (32768+): there, an outgoing connection of any process may take the
+    port between our check and the server's bind.
+    """
+    for _ in range(200):
+        base = random.randrange(20000, 32768 - count)
+        socks = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 def wait_for(url: str, timeout: float, proc: Optional[subprocess.Popen] = None) -> None:

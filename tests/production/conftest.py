@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
 import signal
 import socket
 import subprocess
@@ -28,7 +27,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.devtools.inprocess import MODEL
+from bot.devtools.inprocess import MODEL, free_run_of_ports
 from bot.services.agent_desk import rasa_api_bearer
 
 from ..store.conftest import pg_base_url, require_pg
@@ -54,29 +53,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.model)
             item.add_marker(pytest.mark.postgres)
             item.add_marker(pytest.mark.redis)
-
-
-def free_run_of_ports(count: int) -> int:
-    """The first of `count` consecutive free loopback ports (production.sh numbers servers from a base).
-
-    Below Linux's ephemeral range (32768+): there, an outgoing connection of any process may take the
-    port between our check and the server's bind.
-    """
-    for _ in range(200):
-        base = random.randrange(20000, 32768 - count)
-        socks = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 class Redis:

@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
+from contextlib import contextmanager
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, TypeVar
 
 import pytest
@@ -143,6 +144,28 @@ class WebApp:
         if self.store is not None:
             self.store.dispose()
 
+
+
+@contextmanager
+def serving(app: Any, name: str) -> Iterator[str]:
+    """An aiohttp app (the desk, built by a test) on a loopback port in its own loop thread: its base URL.
+    A page's live event stream may still be open at the end: shutdown does not wait long for it."""
+    from aiohttp import web
+
+    port, thread = free_port(), LoopThread(name)
+
+    async def start() -> Any:
+        runner = web.AppRunner(app, shutdown_timeout=2)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        return runner
+
+    runner = thread.run(start())
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        thread.run(runner.cleanup())
+        thread.stop()
 
 # ---------------------------------------------------------------- scripted Rasa (socket.io channel)
 

@@ -12,7 +12,7 @@ from bot.store import handoffs, tickets
 from bot.store.agents import demo_agents, seed_demo_agents
 from bot.store.db import init_store
 
-from .conftest import SECRET, LoopThread, free_port
+from .conftest import SECRET, serving
 
 pytestmark = pytest.mark.browser
 AGENT, LEAD = ("agent01", "agent-password-for-tests"), ("lead01", "lead-password-for-tests")
@@ -21,8 +21,6 @@ PAYLOAD = '<img src=x onerror="window.pwned=1"><script>window.pwned=1</script>'
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory, browser):
-    from aiohttp import web
-
     from bot.web.app import create_app
 
     store = init_store(f"sqlite:///{tmp_path_factory.mktemp('desk') / 'desk.db'}")
@@ -36,18 +34,8 @@ def desk(tmp_path_factory, browser):
         handoffs.enqueue(session, "web-waiting", now, tier="gold", priority=2, reason="客户要求人工")
     settings = dataclasses.replace(Settings(), identity_secret=SECRET, demo_mode=True,
                                    rasa_socket_url="http://127.0.0.1:5999")
-    port, thread = free_port(), LoopThread("agent-desk")
-
-    async def start():
-        runner = web.AppRunner(create_app(settings, demo_directory=lambda: {}, store=lambda: store))
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        return runner
-
-    runner = thread.run(start())
-    yield f"http://127.0.0.1:{port}/agent"
-    thread.run(runner.cleanup())
-    thread.stop()
+    with serving(create_app(settings, demo_directory=lambda: {}, store=lambda: store), "agent-desk") as base:
+        yield base + "agent"
     store.dispose()
 
 

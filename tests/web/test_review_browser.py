@@ -17,7 +17,7 @@ from bot.store.agents import demo_agents, seed_demo_agents
 from bot.store.db import init_store
 from bot.tracking.stores import streamed_event
 
-from .conftest import ROOT, SECRET, LoopThread, free_port
+from .conftest import ROOT, SECRET, serving
 
 pytestmark = pytest.mark.browser
 LEAD = ("lead01", "lead-password-for-tests")
@@ -26,8 +26,6 @@ PAYLOAD = '<img src=x onerror="window.pwned=1">'
 
 @pytest.fixture
 def desk(tmp_path: Path, browser):
-    from aiohttp import web
-
     from bot.web import review_api
     from bot.web.app import create_app
 
@@ -44,20 +42,10 @@ def desk(tmp_path: Path, browser):
     files = review_proposals.ReviewFiles(repo, tmp_path / "var" / "review")
     settings = dataclasses.replace(Settings(), identity_secret=SECRET, demo_mode=True,
                                    rasa_socket_url="http://127.0.0.1:5999", rasa_url="http://127.0.0.1:9")
-    port, thread = free_port(), LoopThread("review-desk")
-
-    async def start():
-        app = create_app(settings, demo_directory=lambda: {}, store=lambda: store)
-        app[review_api.FILES] = files
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        return runner
-
-    runner = thread.run(start())
-    yield f"http://127.0.0.1:{port}/agent", files
-    thread.run(runner.cleanup())
-    thread.stop()
+    app = create_app(settings, demo_directory=lambda: {}, store=lambda: store)
+    app[review_api.FILES] = files
+    with serving(app, "review-desk") as base:
+        yield base + "agent", files
     store.dispose()
 
 

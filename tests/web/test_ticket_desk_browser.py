@@ -14,7 +14,7 @@ from bot.store import tickets
 from bot.store.agents import demo_agents, seed_demo_agents
 from bot.store.db import init_store
 
-from .conftest import SECRET, LoopThread, free_port
+from .conftest import SECRET, serving
 from .test_panel_browser import AGENT, LEAD, PAYLOAD, _log_in
 
 pytestmark = pytest.mark.browser
@@ -22,8 +22,6 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def ticket_desk(tmp_path_factory, browser):
-    from aiohttp import web
-
     from bot.web.app import create_app
 
     store = init_store(f"sqlite:///{tmp_path_factory.mktemp('tickets') / 'desk.db'}")
@@ -41,20 +39,8 @@ def ticket_desk(tmp_path_factory, browser):
             description="提个意见，APP字太小了"), now)
     settings = dataclasses.replace(Settings(), identity_secret=SECRET, demo_mode=True,
                                    rasa_socket_url="http://127.0.0.1:5999")
-    port, thread = free_port(), LoopThread("ticket-desk")
-
-    async def start():
-        # A page's live feed may still be open at the end: do not wait long for it.
-        runner = web.AppRunner(create_app(settings, demo_directory=lambda: {}, store=lambda: store),
-                               shutdown_timeout=2)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        return runner
-
-    runner = thread.run(start())
-    yield f"http://127.0.0.1:{port}/agent"
-    thread.run(runner.cleanup())
-    thread.stop()
+    with serving(create_app(settings, demo_directory=lambda: {}, store=lambda: store), "ticket-desk") as base:
+        yield base + "agent"
     store.dispose()
 
 

@@ -16,7 +16,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -27,7 +26,7 @@ from typing import Dict, List, Optional
 import yaml
 
 from bot.devtools.bench.load import Target
-from bot.devtools.inprocess import free_port, wait_for
+from bot.devtools.inprocess import free_port, free_run_of_ports, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 MODEL = ROOT / "models" / "assistant.tar.gz"
@@ -178,27 +177,6 @@ def start_embedded(results: Path) -> System:
     return System("embedded", target, {"rasa-1": rasa.pid, "actions-1": actions.pid}, work / "probe", stop)
 
 
-def _free_run(count: int) -> int:
-    """The first of `count` consecutive free loopback ports."""
-    for _ in range(200):
-        base = free_port()
-        if base + count >= 65535:
-            continue
-        try:
-            sockets = []
-            for port in range(base, base + count):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no run of free ports")
-
-
 def _postgres_database(admin_url: str, name: str, drop: bool = False) -> None:
     from sqlalchemy import create_engine, text
 
@@ -228,8 +206,8 @@ def start_production(results: Path, rasa_servers: int = 2, action_servers: int =
         _postgres_database(pg, name)
     rest_token = secrets.token_urlsafe(36)
     rasa_token = secrets.token_urlsafe(36)
-    rasa_base, action_base = _free_run(rasa_servers), _free_run(action_servers)
-    lb_port, internal_port, web_port = free_port(), free_port(), free_port()
+    rasa_base, action_base = free_run_of_ports(rasa_servers), free_run_of_ports(action_servers)
+    lb_port, internal_port, web_port = (free_run_of_ports(1) for _ in range(3))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BOT_PROFILE": "production",
            "RASA_SERVERS": str(rasa_servers), "ACTION_SERVERS": str(action_servers),
            "RASA_PORT_BASE": str(rasa_base), "ACTION_PORT_BASE": str(action_base),
