@@ -96,6 +96,17 @@ class Topic(str, Enum):
 _MARKDOWN_MARKS = ("**", "__", "`", "](", "#")
 
 
+def plain_paragraph(value: str) -> str:
+    """The value stripped, if it is one paragraph without markdown; ValueError otherwise."""
+    value = value.strip()
+    if "\n" in value:
+        raise ValueError("must be one paragraph of plain text (no line breaks)")
+    for mark in _MARKDOWN_MARKS:
+        if mark in value:
+            raise ValueError(f"must be plain text, found markdown {mark!r}")
+    return value
+
+
 class Article(Reviewed):
     """One FAQ answer; `id` is the retrieval sub-intent `faq/<id>`."""
 
@@ -108,15 +119,7 @@ class Article(Reviewed):
 
     @validator("answer", "short", "changed")
     def _plain_text(cls, value: Optional[str]) -> Optional[str]:
-        if value is None:
-            return value
-        value = value.strip()
-        if "\n" in value:
-            raise ValueError("must be one paragraph of plain text (no line breaks)")
-        for mark in _MARKDOWN_MARKS:
-            if mark in value:
-                raise ValueError(f"must be plain text, found markdown {mark!r}")
-        return value
+        return None if value is None else plain_paragraph(value)
 
     @validator("short")
     def _short_fits_sms(cls, value: str) -> str:
@@ -385,10 +388,4 @@ class CannedReply(Reviewed):
 
     @validator("text")
     def _plain_paragraph(cls, value: str) -> str:
-        value = value.strip()
-        if "\n" in value:
-            raise ValueError("must be one paragraph of plain text (no line breaks)")
-        for mark in _MARKDOWN_MARKS:
-            if mark in value:
-                raise ValueError(f"must be plain text, found markdown {mark!r}")
-        return value
+        return plain_paragraph(value)
